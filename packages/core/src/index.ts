@@ -15,3 +15,6 @@ export * from './patterns/request-reply';
 export * from './streaming/tail-buffer';
 export * from './streaming/rate-limiter';
 export * from './streaming/rate-tracker';
+export { compileFilter, validateFilter, type FilterValidation } from './filter/evaluate';
+export { FilterSyntaxError } from './filter/errors';
+export { MAX_FILTER_LENGTH } from './filter/parser';
