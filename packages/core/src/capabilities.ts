@@ -1,3 +1,5 @@
+import type { FitnessHints } from './fitness/facts';
+
 /**
  * What a broker can do, declared by its adapter. Everything above the adapters (server, web)
  * reads these instead of branching on the broker kind.
@@ -33,6 +35,8 @@ export interface Capabilities {
   publishProperties: PublishPropertyName[];
   /** Largest value (bytes) a single message may carry, null when unbounded here. */
   maxMessageBytes: number | null;
+  /** Broker-specific wording of fitness fixes (e.g. "set x-dead-letter-exchange"). */
+  fitnessHints?: FitnessHints;
 }
 
 export type PublishPropertyName =

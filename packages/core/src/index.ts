@@ -18,3 +18,7 @@ export * from './streaming/rate-tracker';
 export { compileFilter, validateFilter, type FilterValidation } from './filter/evaluate';
 export { FilterSyntaxError } from './filter/errors';
 export { MAX_FILTER_LENGTH } from './filter/parser';
+export * from './fitness/criteria';
+export * from './fitness/facts';
+export * from './fitness/score';
+export * from './fitness/evidence';

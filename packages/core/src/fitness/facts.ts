@@ -1,0 +1,58 @@
+/**
+ * What the server gathers about one destination, through the generic admin contract, for
+ * scoring. A fact that could not be measured is `{ unknown: reason }`, never a guess.
+ */
+export type Measured<T> = T | { unknown: string };
+
+export function isUnknown<T extends object>(value: Measured<T>): value is { unknown: string } {
+  return 'unknown' in value;
+}
+
+export interface AckFacts {
+  /** Deliveries observed (in flight + acknowledged in the window the broker reports). */
+  delivered: number;
+  /** Delivered and still unacknowledged past the ack deadline. */
+  overdue: number;
+  oldestUnackedMs: number | null;
+  /** Where the figures come from, for the evidence line. */
+  source: string;
+}
+
+export interface IdentityFacts {
+  sampled: number;
+  withIdentity: number;
+  /** Identities seen more than once in the sample. */
+  duplicateIds: string[];
+  /** Duplicates the core idempotent wrapper reported skipping, when consumers report them. */
+  dedupedByConsumers: number | null;
+}
+
+export interface RetryFacts {
+  /** Dead letters (or failed deliveries) examined. */
+  failures: number;
+  /** Of those, retried more than once with non-decreasing, growing delays. */
+  retriedWithBackoff: number;
+  /** Short descriptions of failures that were not retried with backoff. */
+  counterExamples: string[];
+}
+
+export interface DestinationFacts {
+  destination: string;
+  isDeadLetter: boolean;
+  /** Has consumers or consumer groups: it carries work someone processes. */
+  consumed: boolean;
+  deadLetter: { target: string | null; reachable: boolean; via: string | null };
+  ack: Measured<AckFacts>;
+  identity: Measured<IdentityFacts>;
+  /** Null when no failure was observed: nothing to judge. */
+  retry: Measured<RetryFacts> | null;
+  monitoring: { rules: string[]; exported: boolean };
+}
+
+/** Broker-specific wording of the fix, declared by the adapter (e.g. "set x-dead-letter-exchange"). */
+export interface FitnessHints {
+  deadLetter?: string;
+  acknowledgment?: string;
+  identity?: string;
+  retry?: string;
+}

@@ -1,0 +1,161 @@
+import { CRITERIA, type Criterion, type CriterionId } from './criteria';
+import { isUnknown, type DestinationFacts, type FitnessHints } from './facts';
+
+export type FitnessStatus = 'pass' | 'fail' | 'unknown';
+
+export interface DestinationResult {
+  destination: string;
+  status: FitnessStatus | 'not-applicable';
+  /** 0..1, null when unknown or not applicable. */
+  score: number | null;
+  evidence: string;
+  /** What to change so it passes; null when it passes. */
+  fix: string | null;
+}
+
+export interface CriterionScore {
+  id: CriterionId;
+  title: string;
+  threshold: number;
+  score: number | null;
+  status: FitnessStatus;
+  summary: string;
+  destinations: DestinationResult[];
+}
+
+export interface FitnessReport {
+  criteria: CriterionScore[];
+  /** Every destination that fails a criterion, with the fix: the operator's to-do list. */
+  failing: { criterion: CriterionId; destination: string; fix: string }[];
+}
+
+const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
+
+function na(destination: string, evidence: string): DestinationResult {
+  return { destination, status: 'not-applicable', score: null, evidence, fix: null };
+}
+
+function judged(destination: string, score: number, threshold: number, evidence: string, fix: string): DestinationResult {
+  const pass = score >= threshold;
+  return { destination, status: pass ? 'pass' : 'fail', score, evidence, fix: pass ? null : fix };
+}
+
+function ackResult(f: DestinationFacts, c: Criterion, hints: FitnessHints): DestinationResult {
+  if (!f.consumed) return na(f.destination, 'no consumers: nothing is delivered');
+  if (isUnknown(f.ack)) return { destination: f.destination, status: 'unknown', score: null, evidence: f.ack.unknown, fix: null };
+  const { delivered, overdue, oldestUnackedMs, source } = f.ack;
+  if (delivered === 0) return { destination: f.destination, status: 'pass', score: 1, evidence: `nothing delivered and unacknowledged (${source})`, fix: null };
+  const oldest = oldestUnackedMs === null ? '' : `, oldest unacked ${Math.round(oldestUnackedMs / 1000)} s`;
+  return judged(
+    f.destination,
+    (delivered - overdue) / delivered,
+    c.threshold,
+    `${overdue} of ${delivered} delivered messages unacknowledged past the deadline${oldest} (${source})`,
+    hints.acknowledgment ?? `consumers of ${f.destination} must acknowledge (commit) each message after processing it, within the ack deadline`,
+  );
+}
+
+function deadLetterResult(f: DestinationFacts, c: Criterion, hints: FitnessHints): DestinationResult {
+  if (f.isDeadLetter) return na(f.destination, 'is itself a dead-letter queue');
+  if (!f.consumed) return na(f.destination, 'no consumers: not a work destination');
+  const { target, reachable, via } = f.deadLetter;
+  if (target !== null && reachable) return judged(f.destination, 1, c.threshold, `dead letters go to ${target} (${via ?? 'configured'})`, '');
+  const evidence = target === null ? 'no dead-letter queue configured' : `dead-letter target ${target} does not exist`;
+  const fix = target === null ? hints.deadLetter ?? `configure a dead-letter queue for ${f.destination}` : `create ${target}, the dead-letter target of ${f.destination}`;
+  return judged(f.destination, 0, c.threshold, evidence, fix.replace('{destination}', f.destination));
+}
+
+function identityResult(f: DestinationFacts, c: Criterion, hints: FitnessHints): DestinationResult {
+  if (f.isDeadLetter) return na(f.destination, 'is a dead-letter queue');
+  if (isUnknown(f.identity)) return { destination: f.destination, status: 'unknown', score: null, evidence: f.identity.unknown, fix: null };
+  const { sampled, withIdentity, duplicateIds } = f.identity;
+  if (sampled === 0) return na(f.destination, 'no messages to sample');
+  const share = withIdentity / sampled;
+  const score = duplicateIds.length > 0 ? Math.min(share, 1 - duplicateIds.length / sampled) : share;
+  const dupes = duplicateIds.length > 0 ? `; ${duplicateIds.length} ids seen twice (e.g. ${duplicateIds.slice(0, 3).join(', ')})` : '';
+  const fix =
+    withIdentity < sampled
+      ? hints.identity ?? `producers to ${f.destination} must set a message-id (or idempotency-key) header on every message`
+      : `deduplicate by message id in the consumers of ${f.destination} (e.g. core's idempotent wrapper); find why producers send duplicates`;
+  return judged(f.destination, score, c.threshold, `${withIdentity} of ${sampled} sampled messages carry an id${dupes}`, fix);
+}
+
+function retryResult(f: DestinationFacts, c: Criterion, hints: FitnessHints): DestinationResult {
+  if (f.retry === null) return na(f.destination, 'no failed deliveries observed');
+  if (isUnknown(f.retry)) return { destination: f.destination, status: 'unknown', score: null, evidence: f.retry.unknown, fix: null };
+  const { failures, retriedWithBackoff, counterExamples } = f.retry;
+  if (failures === 0) return na(f.destination, 'no failed deliveries observed');
+  const examples = counterExamples.length > 0 ? `; e.g. ${counterExamples.slice(0, 2).join('; ')}` : '';
+  return judged(
+    f.destination,
+    retriedWithBackoff / failures,
+    c.threshold,
+    `${retriedWithBackoff} of ${failures} failed messages were retried with growing delays before dead-lettering${examples}`,
+    hints.retry ?? `retry failures of ${f.destination} with exponential backoff and jitter before dead-lettering (e.g. core's handleWithRetry)`,
+  );
+}
+
+function monitoringResult(f: DestinationFacts, c: Criterion): DestinationResult {
+  const { rules, exported } = f.monitoring;
+  const covered = rules.length > 0 && exported;
+  const evidence = rules.length > 0 ? `alert rules: ${rules.join(', ')}; metrics ${exported ? 'exported on /metrics' : 'not exported'}` : 'no alert rule covers it';
+  return judged(f.destination, covered ? 1 : 0, c.threshold, evidence, `add an alert rule for ${f.destination} (max lag, max DLQ depth or max unacked age) to the config file`);
+}
+
+type Scorer = (f: DestinationFacts, c: Criterion, hints: FitnessHints) => DestinationResult;
+
+const SCORERS: Record<CriterionId, Scorer> = {
+  message_acknowledgment: ackResult,
+  dead_letter_handling: deadLetterResult,
+  idempotent_consumers: identityResult,
+  error_retry: retryResult,
+  monitoring: monitoringResult,
+};
+
+/** Aggregates per-destination results; count-weighted for ack and retry, destination share otherwise. */
+function aggregate(c: Criterion, facts: DestinationFacts[], results: DestinationResult[]): Pick<CriterionScore, 'score' | 'status' | 'summary'> {
+  const judgedResults = results.filter((r) => r.status === 'pass' || r.status === 'fail');
+  const unknown = results.filter((r) => r.status === 'unknown');
+  if (judgedResults.length === 0) {
+    if (unknown.length > 0) {
+      return { score: null, status: 'unknown', summary: `could not be measured: ${unknown[0]?.evidence ?? 'no data'}${unknown.length > 1 ? ` (and ${unknown.length - 1} more)` : ''}` };
+    }
+    return { score: null, status: 'unknown', summary: 'no destination this criterion applies to' };
+  }
+  let score: number;
+  if (c.id === 'message_acknowledgment' || c.id === 'error_retry') {
+    let total = 0;
+    let good = 0;
+    for (const f of facts) {
+      if (c.id === 'message_acknowledgment' && f.consumed && !isUnknown(f.ack)) {
+        total += f.ack.delivered;
+        good += f.ack.delivered - f.ack.overdue;
+      }
+      if (c.id === 'error_retry' && f.retry !== null && !isUnknown(f.retry)) {
+        total += f.retry.failures;
+        good += f.retry.retriedWithBackoff;
+      }
+    }
+    score = total === 0 ? 1 : good / total;
+  } else {
+    score = judgedResults.filter((r) => r.status === 'pass').length / judgedResults.length;
+  }
+  const failing = judgedResults.filter((r) => r.status === 'fail').length;
+  const unknownNote = unknown.length > 0 ? `; ${unknown.length} destination(s) could not be measured` : '';
+  return {
+    score,
+    status: score >= c.threshold ? 'pass' : 'fail',
+    summary: `${pct(score)} (threshold ${pct(c.threshold)}): ${failing} of ${judgedResults.length} destination(s) failing${unknownNote}`,
+  };
+}
+
+export function scoreFitness(facts: DestinationFacts[], hints: FitnessHints = {}): FitnessReport {
+  const criteria = CRITERIA.map((c): CriterionScore => {
+    const destinations = facts.map((f) => SCORERS[c.id](f, c, hints));
+    return { id: c.id, title: c.title, threshold: c.threshold, destinations, ...aggregate(c, facts, destinations) };
+  });
+  const failing = criteria.flatMap((c) =>
+    c.destinations.filter((d) => d.status === 'fail' && d.fix !== null).map((d) => ({ criterion: c.id, destination: d.destination, fix: d.fix as string })),
+  );
+  return { criteria, failing };
+}
