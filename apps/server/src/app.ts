@@ -1,0 +1,100 @@
+import type { Server } from 'node:http';
+import type { Express } from 'express';
+import { loadSettings, type SettingsOverrides } from './config/load';
+import type { ServerSettings } from './config/settings';
+import { ConnectionRegistry } from './connections/connection-registry';
+import { DestinationCache } from './connections/destination-cache';
+import { createExpressApp } from './http/express-app';
+import { MetricsService } from './metrics/metrics-service';
+import { RedriveManager } from './redrive/task-manager';
+import { TaskStore } from './redrive/task-store';
+import { createCaller } from './router';
+import type { Services } from './services';
+import { TailHub } from './streams/tail-hub';
+
+export interface CreateAppOptions extends SettingsOverrides {
+  /** Environment to read (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  log?: (message: string) => void;
+}
+
+export interface MailroomApp {
+  express: Express;
+  /** Same as `express`. */
+  app: Express;
+  settings: ServerSettings;
+  services: Services;
+  /** A server-side caller of the router (tests, scripts). */
+  caller: ReturnType<typeof createCaller>;
+  /** Listens on settings.host:port (port 0: an ephemeral port); resolves with the URL. */
+  listen(port?: number, host?: string): Promise<{ url: string; server: Server }>;
+  /** Stops tails, collectors and monitors; redrive tasks stay "running" on disk and resume on the next start. */
+  close(): Promise<void>;
+}
+
+/** Builds the whole server: connections, health monitor, metrics collector, redrive manager (resuming stored tasks), express app. */
+export async function createApp(options: CreateAppOptions = {}): Promise<MailroomApp> {
+  const { env = process.env, log = (m: string) => console.log(m), ...overrides } = options;
+  const settings = loadSettings(env, overrides);
+  const metrics = new MetricsService(settings.metricsIntervalMs);
+  const connections = new ConnectionRegistry(settings);
+  const services: Services = {
+    settings,
+    connections,
+    destinations: new DestinationCache(settings.destinationsCacheTtlMs),
+    metrics,
+    redrive: new RedriveManager(new TaskStore(settings.dataDir), connections, metrics, (m) => log(`[redrive] ${m}`)),
+    tails: new TailHub(settings.tail, metrics),
+  };
+  let started = false;
+  try {
+    await services.redrive.init();
+  } catch (error) {
+    await connections.close();
+    throw error;
+  }
+  metrics.start(connections);
+  started = true;
+
+  const expressApp = createExpressApp({
+    services,
+    isStarted: () => started,
+    onError: (path, error) => log(`[trpc] ${path ?? '?'}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+  });
+  const servers = new Set<Server>();
+  let closing: Promise<void> | null = null;
+
+  return {
+    express: expressApp,
+    app: expressApp,
+    settings,
+    services,
+    caller: createCaller({ services }),
+    listen(port = settings.port, host = settings.host) {
+      return new Promise((resolve, reject) => {
+        const server = expressApp.listen(port, host, (error?: Error) => {
+          if (error) return reject(error);
+          const address = server.address();
+          const actual = typeof address === 'object' && address ? address.port : port;
+          const shownHost = host.includes(':') ? `[${host}]` : host;
+          resolve({ url: `http://${shownHost}:${actual}`, server });
+        });
+        servers.add(server);
+      });
+    },
+    close() {
+      closing ??= (async () => {
+        started = false;
+        await services.redrive.close();
+        await services.tails.close();
+        metrics.stop();
+        for (const server of servers) {
+          server.closeAllConnections();
+          await new Promise<void>((resolve) => server.close(() => resolve()));
+        }
+        await connections.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+export const CONNECTION_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+
+export const connectionConfigSchema = z
+  .object({
+    id: z.string().regex(CONNECTION_ID, 'use letters, digits, "-" and "_" (at most 63)'),
+    name: z.string().min(1).max(100).optional(),
+    kind: z.string().min(1),
+    readOnly: z.boolean().default(false),
+    /** Starts the adapter kind's demo traffic generator, where the kind has one. */
+    demoTraffic: z.boolean().default(false),
+    /** Passed to the adapter factory as is; may hold credentials, which never leave the server. */
+    config: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+export type ConnectionConfig = z.infer<typeof connectionConfigSchema>;
+
+export const configFileSchema = z
+  .object({
+    memory: z
+      .object({
+        enabled: z.boolean().default(true),
+        demoTraffic: z.boolean().default(true),
+        name: z.string().min(1).max(100).optional(),
+      })
+      .strict()
+      .optional(),
+    connections: z.array(connectionConfigSchema).default([]),
+    health: z
+      .object({ intervalMs: z.number().int().min(100).optional(), timeoutMs: z.number().int().min(50).optional(), maxBackoffMs: z.number().int().min(100).optional() })
+      .strict()
+      .optional(),
+    /** Seconds the listDestinations result is reused per connection. */
+    destinationsCacheTtlMs: z.number().int().min(0).optional(),
+    metricsIntervalMs: z.number().int().min(250).optional(),
+  })
+  .strict();
+
+export type ConfigFile = z.infer<typeof configFileSchema>;

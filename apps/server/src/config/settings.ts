@@ -1,0 +1,47 @@
+import type { ConnectionConfig } from './schema';
+
+/** Everything the app runs with, resolved from defaults, the config file, the environment and createApp options. */
+export interface ServerSettings {
+  connections: ConnectionConfig[];
+  dataDir: string;
+  host: string;
+  port: number;
+  /** Built SPA served at /, when the folder exists. */
+  webDist: string | null;
+  production: boolean;
+  /** Path of the config file that was loaded, for /readyz and logs. */
+  configPath: string | null;
+  health: { intervalMs: number; timeoutMs: number; maxBackoffMs: number };
+  /** Default time limit of one adapter call made by a procedure. */
+  callTimeoutMs: number;
+  destinationsCacheTtlMs: number;
+  metricsIntervalMs: number;
+  tail: TailSettings;
+}
+
+export interface TailSettings {
+  /** A batch is sent at least this often while messages wait. */
+  flushMs: number;
+  /** Most messages in one SSE event. */
+  maxBatch: number;
+  /** Most messages buffered for one subscriber before the oldest are dropped and counted as skipped. */
+  bufferCapacity: number;
+  /** Most batches kept per subscription for a reconnect with lastEventId to replay. */
+  ringBatches: number;
+  /** Most messages kept in that ring. */
+  ringMessages: number;
+  /** How long a tail stays open after its client disconnected, waiting for a resume. */
+  resumeGraceMs: number;
+  /** Values longer than this are cut in tail events (the full value is in browse). */
+  maxValueBytes: number;
+}
+
+export const DEFAULT_TAIL: TailSettings = {
+  flushMs: 100,
+  maxBatch: 300,
+  bufferCapacity: 5_000,
+  ringBatches: 200,
+  ringMessages: 10_000,
+  resumeGraceMs: 15_000,
+  maxValueBytes: 64 * 1024,
+};

@@ -1,0 +1,30 @@
+import { ForbiddenError } from '@mailroom/core';
+import type { Connection } from '../connections/connection';
+import type { Context } from './trpc';
+
+export function connectionOf(ctx: Context, id: string): Connection {
+  return ctx.services.connections.get(id);
+}
+
+/** Mutations are refused on read-only connections. */
+export function writable(ctx: Context, id: string, action: string): Connection {
+  const connection = connectionOf(ctx, id);
+  if (connection.readOnly) {
+    throw new ForbiddenError(`Connection ${connection.label} is read-only: ${action} is disabled`, { hint: 'Set "readOnly": false on the connection in the Mailroom config to allow changes.' });
+  }
+  return connection;
+}
+
+/** Resolves after `ms`, or earlier when `signal` aborts. */
+export function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,239 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import {
+  InvalidInputError,
+  RequestReplyClient,
+  TooLargeError,
+  UnsupportedError,
+  compileFilter,
+  fromBase64,
+  utf8,
+  withTimeout,
+  type BrokerAdapter,
+  type PublishMessage,
+  type PublishPropertyName,
+  type ReceivedMessage,
+} from '@mailroom/core';
+import { BROWSE_MAX_VALUE_BYTES, toWireMessage, type WireMessage } from '../wire';
+import { connectionOf, writable } from './helpers';
+import { browseStartSchema, connectionId, destinationName, filterExpression, lastEventId, pageLimit, publishMessageSchema } from './schemas';
+import { publicProcedure, router } from './trpc';
+
+type PublishInput = z.infer<typeof publishMessageSchema>;
+
+const MAX_PUBLISH_TOTAL = 10_000;
+
+function decodeValue(value: PublishInput['value'], index: number): Uint8Array {
+  if (value.encoding === 'text') return utf8(value.data);
+  if (value.encoding === 'json') {
+    try {
+      JSON.parse(value.data);
+    } catch (error) {
+      throw new InvalidInputError(`messages[${index}].value is not valid JSON: ${(error as Error).message}`);
+    }
+    return utf8(value.data);
+  }
+  try {
+    return fromBase64(value.data);
+  } catch {
+    throw new InvalidInputError(`messages[${index}].value is not valid base64`);
+  }
+}
+
+function toPublishMessages(adapter: BrokerAdapter, messages: PublishInput[]): PublishMessage[] {
+  const honoured = new Set<PublishPropertyName>(adapter.capabilities.publishProperties);
+  const limit = adapter.capabilities.maxMessageBytes;
+  return messages.map((m, index) => {
+    const value = decodeValue(m.value, index);
+    if (limit !== null && value.byteLength > limit) {
+      throw new TooLargeError(`messages[${index}] is ${value.byteLength} bytes; this ${adapter.kind} connection accepts at most ${limit}`);
+    }
+    const properties = m.properties ?? {};
+    for (const name of Object.keys(properties) as PublishPropertyName[]) {
+      if (properties[name] !== undefined && !honoured.has(name)) {
+        throw new UnsupportedError(`messages[${index}].properties.${name} is not supported by this ${adapter.kind} connection`, {
+          hint: `Supported properties: ${[...honoured].join(', ') || 'none'}`,
+        });
+      }
+    }
+    return { key: m.key, value, headers: m.headers, ...(m.properties ? { properties: m.properties } : {}) };
+  });
+}
+
+function receivedToWire(message: ReceivedMessage): WireMessage {
+  return toWireMessage(
+    {
+      id: message.id,
+      destination: message.topic,
+      partition: message.partition,
+      position: null,
+      key: message.key,
+      value: message.value,
+      headers: message.headers,
+      timestamp: message.timestamp,
+      deliveryCount: message.deliveryCount,
+      redelivered: null,
+      deadLetter: null,
+      properties: {},
+    },
+    BROWSE_MAX_VALUE_BYTES,
+  );
+}
+
+export interface BrowseResult {
+  messages: WireMessage[];
+  nextCursor: string | null;
+  scanned: number;
+  destructive: boolean;
+  warnings: string[];
+}
+
+export const messagesRouter = router({
+  /** A page of stored messages (newest first from 'newest'). On brokers where reading has side effects it needs `force`. */
+  browse: publicProcedure
+    .input(
+      z.object({
+        connectionId,
+        destination: destinationName,
+        start: browseStartSchema.default({ from: 'newest' }),
+        cursor: z.string().max(4096).nullish(),
+        partition: z.number().int().min(0).nullish(),
+        limit: pageLimit.default(50),
+        filter: filterExpression.nullish(),
+        force: z.boolean().default(false),
+      }),
+    )
+    .query(async ({ ctx, input, signal }): Promise<BrowseResult> => {
+      const connection = connectionOf(ctx, input.connectionId);
+      const filter = input.filter && input.filter.trim() !== '' ? compileFilter(input.filter) : null;
+      const start = input.start.from === 'timestamp' ? { from: 'timestamp' as const, timestamp: new Date(input.start.timestamp) } : input.start;
+      const page = await connection.call(
+        `browse ${input.destination}`,
+        async (adapter) => {
+          adapter.validateDestinationName(input.destination);
+          return adapter.browse({
+            destination: input.destination,
+            start,
+            cursor: input.cursor ?? null,
+            partition: input.partition ?? null,
+            limit: input.limit,
+            filter,
+            force: input.force,
+            ...(signal ? { signal } : {}),
+          });
+        },
+        Math.max(ctx.services.settings.callTimeoutMs, 15_000),
+      );
+      return {
+        messages: page.messages.map((m) => toWireMessage(m, BROWSE_MAX_VALUE_BYTES)),
+        nextCursor: page.nextCursor,
+        scanned: page.scanned,
+        destructive: page.destructive,
+        warnings: page.warnings,
+      };
+    }),
+
+  /**
+   * Live tail over SSE. Events are batches (flushed every ~100 ms or 300 messages) with a
+   * `skipped` count when the reader falls behind. Reconnecting with the last event id (the
+   * httpSubscriptionLink does it) resumes from the server's ring of recent batches.
+   */
+  tail: publicProcedure
+    .input(
+      z.object({
+        connectionId,
+        destination: destinationName,
+        partition: z.number().int().min(0).nullish(),
+        filter: filterExpression.nullish(),
+        force: z.boolean().default(false),
+        lastEventId,
+      }),
+    )
+    .subscription(async function* ({ ctx, input, signal }) {
+      const connection = connectionOf(ctx, input.connectionId);
+      yield* ctx.services.tails.stream(
+        connection,
+        { destination: input.destination, partition: input.partition ?? null, filter: input.filter ?? null, force: input.force, lastEventId: input.lastEventId ?? null },
+        signal ?? new AbortController().signal,
+      );
+    }),
+
+  /** Publishes one or more messages (each repeated `copies` times) in one batch. */
+  publish: publicProcedure
+    .input(
+      z.object({
+        connectionId,
+        destination: destinationName,
+        messages: z.array(publishMessageSchema).min(1).max(MAX_PUBLISH_TOTAL),
+        copies: z.number().int().min(1).max(MAX_PUBLISH_TOTAL).default(1),
+      }),
+    )
+    .mutation(async ({ ctx, input }): Promise<{ published: number; ids: (string | null)[] }> => {
+      const connection = writable(ctx, input.connectionId, 'publishing');
+      if (input.messages.length * input.copies > MAX_PUBLISH_TOTAL) {
+        throw new InvalidInputError(`At most ${MAX_PUBLISH_TOTAL} messages per publish (messages × copies); got ${input.messages.length * input.copies}`);
+      }
+      const result = await connection.call(
+        `publish to ${input.destination}`,
+        async (adapter) => {
+          adapter.validateDestinationName(input.destination);
+          const once = toPublishMessages(adapter, input.messages);
+          const all = input.copies === 1 ? once : Array.from({ length: input.copies }, () => once).flat();
+          return adapter.publish(input.destination, all);
+        },
+        Math.max(ctx.services.settings.callTimeoutMs, 30_000),
+      );
+      return { published: result.published, ids: result.ids };
+    }),
+
+  /**
+   * Request-reply: sends the message with a correlation id and reply-to, and waits up to
+   * `timeoutMs` for the reply. Without `replyTo`, a temporary reply destination is created and
+   * deleted afterwards (brokers that cannot create destinations need `replyTo`).
+   */
+  request: publicProcedure
+    .input(
+      z.object({
+        connectionId,
+        destination: destinationName,
+        replyTo: destinationName.nullish(),
+        message: publishMessageSchema,
+        timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+      }),
+    )
+    .mutation(async ({ ctx, input }): Promise<{ reply: WireMessage; elapsedMs: number; correlationId: string | null }> => {
+      const connection = writable(ctx, input.connectionId, 'sending requests');
+      const adapter = await connection.reachableAdapter();
+      adapter.validateDestinationName(input.destination);
+      const [message] = toPublishMessages(adapter, [input.message]);
+      const temporary = input.replyTo ? null : `mailroom-reply-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+      const replyTopic = input.replyTo ?? temporary!;
+      adapter.validateDestinationName(replyTopic);
+      const setupMs = ctx.services.settings.callTimeoutMs;
+      const started = performance.now();
+      if (temporary) {
+        if (!adapter.capabilities.createDestination) {
+          throw new UnsupportedError(`This ${adapter.kind} connection cannot create a temporary reply destination`, { hint: 'Give replyTo: an existing destination the responder answers on.' });
+        }
+        await connection.call('create reply destination', (a) => a.createDestination(temporary, { partitions: 1 }), setupMs);
+      }
+      const consumer = adapter.createConsumer({ group: `mailroom-request-${randomBytes(4).toString('hex')}` });
+      const producer = adapter.createProducer();
+      let client: RequestReplyClient | null = null;
+      try {
+        await connection.call('subscribe to replies', () => consumer.subscribe([replyTopic]), setupMs);
+        client = new RequestReplyClient({ producer, replyConsumer: consumer, replyTopic });
+        const reply = await withTimeout(
+          client.request(input.destination, { key: message!.key, value: message!.value, headers: message!.headers, timestamp: new Date() }, input.timeoutMs),
+          input.timeoutMs + setupMs,
+          `${connection.label}: request to ${input.destination}`,
+        ).catch((error) => {
+          throw connection.mapError(error);
+        });
+        return { reply: receivedToWire(reply), elapsedMs: Math.round(performance.now() - started), correlationId: reply.headers['correlation-id'] ?? null };
+      } finally {
+        await Promise.allSettled([client ? client.close() : consumer.close(), producer.close()]);
+        if (temporary) await connection.call('delete reply destination', (a) => a.deleteDestination(temporary), setupMs).catch(() => undefined);
+      }
+    }),
+});

@@ -1,0 +1,16 @@
+import type { ServerSettings } from './config/settings';
+import type { ConnectionRegistry } from './connections/connection-registry';
+import type { DestinationCache } from './connections/destination-cache';
+import type { MetricsService } from './metrics/metrics-service';
+import type { RedriveManager } from './redrive/task-manager';
+import type { TailHub } from './streams/tail-hub';
+
+/** Everything the procedures use; one set per app instance. */
+export interface Services {
+  settings: ServerSettings;
+  connections: ConnectionRegistry;
+  destinations: DestinationCache;
+  metrics: MetricsService;
+  redrive: RedriveManager;
+  tails: TailHub;
+}
