@@ -23,9 +23,11 @@ ELASTICMQ_HEAP_OPTS="${ELASTICMQ_HEAP_OPTS:--Xms64m -Xmx256m}"
 WAIT_SECONDS="${BROKERS_WAIT_SECONDS:-90}"
 MVN_TIMEOUT_SECONDS="${BROKERS_MVN_TIMEOUT_SECONDS:-600}"
 
-KAFKA_PORT=9092
-KAFKA_CONTROLLER_PORT=9093
-SQS_PORT=9324
+# Ports are fixed for dev/CI; the overrides exist to run a second, isolated copy of infra/
+# (e.g. another Kafka version side by side) without touching the shared brokers.
+KAFKA_PORT="${BROKERS_KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${BROKERS_KAFKA_CONTROLLER_PORT:-9093}"
+SQS_PORT="${BROKERS_SQS_PORT:-9324}"
 ALL_PROBES=(kafka sqs amqp rabbitmq-mgmt redis)
 
 say() { printf 'brokers: %s\n' "$*"; }
@@ -47,7 +49,11 @@ env: KAFKA_VERSION (default 4.4.0), ELASTICMQ_VERSION, BROKERS_WAIT_SECONDS, KAF
 EOF
 }
 
-probe() { node "$INFRA/probe.mjs" "$@"; }
+# Kafka and SQS are probed where this script runs them, whatever KAFKA_BROKERS/SQS_ENDPOINT
+# say; RabbitMQ/Redis URLs pass through (they may carry credentials for the machine's servers).
+probe() {
+  KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" SQS_ENDPOINT="http://127.0.0.1:$SQS_PORT" node "$INFRA/probe.mjs" "$@"
+}
 
 # ---------------------------------------------------------------- prerequisites
 
@@ -251,6 +257,7 @@ start_elasticmq() {
   start_jvm elasticmq "$ELASTICMQ_VERSION" "$LOGS/elasticmq.log" \
     -cp "$lib/*" $ELASTICMQ_HEAP_OPTS -XX:+UseSerialGC \
     "-Dconfig.file=$INFRA/elasticmq/elasticmq.conf" "-Dlogback.configurationFile=$INFRA/elasticmq/logback.xml" \
+    "-Dnode-address.port=$SQS_PORT" "-Drest-sqs.bind-port=$SQS_PORT" \
     org.elasticmq.server.Main
   say "elasticmq: starting ElasticMQ $ELASTICMQ_VERSION (pid $(managed_pid elasticmq || echo '?')), log $LOGS/elasticmq.log"
 }
