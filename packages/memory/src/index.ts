@@ -1,0 +1,4 @@
+export { MemoryAdapter, createMemoryAdapter, type MemoryAdapterOptions } from './adapter';
+export { MemoryBroker, type MemoryBrokerOptions } from './broker';
+export { DESTINATION_NAME_RULES } from './names';
+export { DLQ_SUFFIX } from './dead-letter-links';
