@@ -1,0 +1,82 @@
+import { NotFoundError, type ConsumerGroupDetail, type ConsumerGroupSummary } from '@mailroom/core';
+import type { ResolvedConfig } from './config';
+import type { ManagementClient, MgmtQueue } from './management';
+import { GroupArgs } from './topology';
+
+function summaryOf(queue: MgmtQueue, name: string, destination: string): ConsumerGroupSummary {
+  const consumers = queue.consumers ?? 0;
+  return {
+    name,
+    destinations: [destination],
+    state: consumers > 0 ? 'active' : 'idle',
+    members: consumers,
+    lag: queue.messages_ready ?? null,
+    pending: queue.messages_unacknowledged ?? null,
+  };
+}
+
+/**
+ * In RabbitMQ a consumer group is a queue: its consumers compete for its messages, its ready
+ * count is the group's lag and its unacked count the group's pending. Groups are the queues
+ * Mailroom's consumers made (marked by arguments) and, for a given destination, every queue
+ * bound to it; without a destination, also every queue that has consumers.
+ */
+export async function consumerGroups(management: ManagementClient, config: ResolvedConfig, destination?: string): Promise<ConsumerGroupSummary[]> {
+  const queues = await management.queues();
+  const out: ConsumerGroupSummary[] = [];
+  if (destination === undefined) {
+    for (const queue of queues) {
+      const args = queue.arguments ?? {};
+      const group = args[GroupArgs.group];
+      const topic = args[GroupArgs.topic];
+      if (typeof group === 'string' && typeof topic === 'string') out.push(summaryOf(queue, group, topic));
+      else if ((queue.consumers ?? 0) > 0) out.push(summaryOf(queue, queue.name, queue.name));
+    }
+    return out;
+  }
+  const byName = new Map(queues.map((q) => [q.name, q]));
+  const bindings = await management.bindingsFrom(destination).catch((error: unknown) => {
+    if (error instanceof NotFoundError) return [];
+    throw error;
+  });
+  const bound = new Set(bindings.filter((b) => b.destination_type === 'queue').map((b) => b.destination));
+  for (const name of bound) {
+    const queue = byName.get(name);
+    if (!queue) continue;
+    const group = queue.arguments?.[GroupArgs.group];
+    if (name === destination && (queue.consumers ?? 0) === 0) continue;
+    out.push(summaryOf(queue, typeof group === 'string' ? group : name, destination));
+  }
+  const own = byName.get(destination);
+  if (own && !bound.has(destination)) out.push(summaryOf(own, destination, destination));
+  void config;
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export async function describeGroup(management: ManagementClient, config: ResolvedConfig, name: string, destination?: string): Promise<ConsumerGroupDetail> {
+  const candidates = destination !== undefined ? [`${destination}${config.groupSeparator}${name}`, name] : [name];
+  let queue: MgmtQueue | null = null;
+  for (const candidate of candidates) {
+    queue = await management.queue(candidate).catch((error: unknown) => (error instanceof NotFoundError ? null : Promise.reject(error)));
+    if (queue) break;
+  }
+  if (!queue) {
+    const all = await management.queues();
+    queue = all.find((q) => q.arguments?.[GroupArgs.group] === name && (destination === undefined || q.arguments[GroupArgs.topic] === destination)) ?? null;
+    if (queue) queue = await management.queue(queue.name);
+  }
+  if (!queue) throw new NotFoundError(`No consumer group ${JSON.stringify(name)}${destination === undefined ? '' : ` on ${destination}`}`);
+  const topic = queue.arguments?.[GroupArgs.topic];
+  const dest = typeof topic === 'string' ? topic : (destination ?? queue.name);
+  const summary = summaryOf(queue, name, dest);
+  return {
+    ...summary,
+    partitions: [{ destination: dest, partition: null, committed: null, end: null, lag: queue.messages_ready ?? null }],
+    membersDetail: (queue.consumer_details ?? []).map((c) => ({
+      id: c.consumer_tag,
+      host: c.channel_details?.peer_host ?? null,
+      pending: null,
+      idleMs: null,
+    })),
+  };
+}
