@@ -149,8 +149,8 @@ export class RedisConsumer implements MessageConsumer {
   }
 
   private async blockingConnection(): Promise<Connection> {
-    if (!this.blocking) {
-      this.blocking = new Connection(this.config, 'blocking', 'Redis consumer');
+    this.blocking ??= new Connection(this.config, 'blocking', 'Redis consumer');
+    if (this.blockingId === null) {
       // Its id lets close() end a blocked XREADGROUP with CLIENT UNBLOCK instead of a disconnect.
       this.blockingId = String(await this.blocking.call('reading the connection id', 'CLIENT', ['ID']));
     }
