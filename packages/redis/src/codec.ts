@@ -1,6 +1,7 @@
 import {
   Headers,
   InvalidInputError,
+  UnsupportedError,
   retryHistoryOf,
   type DeadLetterInfo,
   type PublishMessage,
@@ -83,7 +84,7 @@ export function headersWithProperties(message: PublishMessage): Record<string, s
         headers['content-type'] = String(value);
         break;
       default:
-        throw new InvalidInputError(`Redis Streams has no ${name} property; put it in a header instead`);
+        throw new UnsupportedError(`Redis Streams has no ${name} property; put it in a header instead`);
     }
   }
   return headers;

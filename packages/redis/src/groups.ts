@@ -14,7 +14,7 @@ import { asArray, asString, numberOrNull, parseEntries } from './codec';
 import { RELEASED_CONSUMER } from './consumer';
 import { validateEntryId } from './browse';
 import { validateConsumerName, validateGroupName, validateStreamName } from './names';
-import { consumersOf, streamInfo, type ConsumerInfo, type StreamInfo } from './streams';
+import { consumersOf, consumersOfMany, streamInfo, type ConsumerInfo, type StreamInfo } from './streams';
 
 export const MAX_PENDING_LIST = 10_000;
 
@@ -40,15 +40,16 @@ export async function describeGroups(
   only?: string,
 ): Promise<ConsumerGroupDetail[]> {
   const byName = new Map<string, { stream: StreamInfo; group: StreamInfo['groups'][number]; members: ConsumerInfo[] }[]>();
-  for (const stream of streams) {
-    for (const group of stream.groups) {
-      if (only !== undefined && group.name !== only) continue;
-      const members = await consumersOf(connection, stream.name, group.name);
-      const list = byName.get(group.name) ?? [];
-      list.push({ stream, group, members });
-      byName.set(group.name, list);
-    }
-  }
+  const pairs = streams.flatMap((stream) => stream.groups.filter((g) => only === undefined || g.name === only).map((group) => ({ stream, group })));
+  const members = await consumersOfMany(
+    connection,
+    pairs.map((p) => [p.stream.name, p.group.name]),
+  );
+  pairs.forEach(({ stream, group }, i) => {
+    const list = byName.get(group.name) ?? [];
+    list.push({ stream, group, members: members[i] ?? [] });
+    byName.set(group.name, list);
+  });
   const out: ConsumerGroupDetail[] = [];
   for (const [name, parts] of byName) {
     const allMembers = parts.flatMap((p) => p.members);

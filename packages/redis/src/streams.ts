@@ -118,12 +118,32 @@ export async function streamInfo(connection: Connection, name: string): Promise<
   return info;
 }
 
-export async function consumersOf(connection: Connection, stream: string, group: string): Promise<ConsumerInfo[]> {
-  const reply = await connection.call(`reading consumers of ${group} on ${stream}`, 'XINFO', ['CONSUMERS', stream, group]);
+function parseConsumers(reply: unknown): ConsumerInfo[] {
   return asArray(reply).map((c) => {
     const r = flatRecord(c);
     return { name: asString(r['name']), pending: numberOrNull(r['pending']) ?? 0, idleMs: numberOrNull(r['idle']) ?? 0 };
   });
+}
+
+export async function consumersOf(connection: Connection, stream: string, group: string): Promise<ConsumerInfo[]> {
+  return parseConsumers(await connection.call(`reading consumers of ${group} on ${stream}`, 'XINFO', ['CONSUMERS', stream, group]));
+}
+
+/** XINFO CONSUMERS for many (stream, group) pairs, pipelined; a pair deleted meanwhile has no consumers. */
+export async function consumersOfMany(connection: Connection, pairs: [string, string][]): Promise<ConsumerInfo[][]> {
+  const out: ConsumerInfo[][] = [];
+  for (let i = 0; i < pairs.length; i += 100) {
+    const batch = pairs.slice(i, i + 100);
+    const results = await connection.pipeline(
+      'reading group consumers',
+      batch.map(([stream, group]) => ['XINFO', 'CONSUMERS', stream, group]),
+    );
+    for (const [error, reply] of results) {
+      if (error && !(error instanceof NotFoundError) && !isNoSuchKey(error)) throw error;
+      out.push(error ? [] : parseConsumers(reply));
+    }
+  }
+  return out;
 }
 
 export function oldestAgeMs(info: StreamInfo, now = Date.now()): number | null {
