@@ -1,0 +1,124 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import amqp, { type Channel, type ChannelModel } from 'amqplib';
+import { resolveConfig } from '../src/config';
+import { ManagementClient } from '../src/management';
+import { testConfig } from './env';
+
+const run = promisify(execFile);
+
+/** Raw access to the broker for arranging and checking tests, independent of the adapter. */
+export class Broker {
+  readonly management = new ManagementClient(resolveConfig(testConfig()));
+  private connection: ChannelModel | null = null;
+  private readonly queues = new Set<string>();
+  private readonly exchanges = new Set<string>();
+  private readonly policies = new Set<string>();
+
+  async channel(): Promise<Channel> {
+    this.connection ??= await amqp.connect(testConfig().url, { clientProperties: { connection_name: 'mailroom-test/arrange' } });
+    const channel = await this.connection.createChannel();
+    channel.on('error', () => undefined);
+    return channel;
+  }
+
+  async queue(name: string, args: Record<string, unknown> = {}): Promise<string> {
+    const ch = await this.channel();
+    await ch.assertQueue(name, { durable: true, arguments: args });
+    await ch.close();
+    this.queues.add(name);
+    return name;
+  }
+
+  async exchange(name: string, type: string): Promise<string> {
+    const ch = await this.channel();
+    await ch.assertExchange(name, type, { durable: true });
+    await ch.close();
+    this.exchanges.add(name);
+    return name;
+  }
+
+  async bind(queue: string, exchange: string, key: string): Promise<void> {
+    const ch = await this.channel();
+    await ch.bindQueue(queue, exchange, key);
+    await ch.close();
+  }
+
+  async policy(name: string, pattern: string, definition: Record<string, unknown>): Promise<void> {
+    await this.management.putPolicy(name, { pattern, 'apply-to': 'queues', priority: 10, definition });
+    this.policies.add(name);
+  }
+
+  /** Publishes with confirms straight to a queue (default exchange). */
+  async sendToQueue(queue: string, bodies: { body: Buffer; messageId?: string; headers?: Record<string, unknown> }[]): Promise<void> {
+    this.connection ??= await amqp.connect(testConfig().url, { clientProperties: { connection_name: 'mailroom-test/arrange' } });
+    const ch = await this.connection.createConfirmChannel();
+    for (const b of bodies) {
+      const options = { persistent: true, headers: b.headers ?? {}, ...(b.messageId === undefined ? {} : { messageId: b.messageId }) };
+      if (!ch.sendToQueue(queue, b.body, options)) await new Promise((r) => ch.once('drain', r));
+    }
+    await ch.waitForConfirms();
+    await ch.close();
+  }
+
+  /** Rejects (requeue=false) every message of `queue`, so its DLX dead-letters them with x-death reason 'rejected'. */
+  async rejectAll(queue: string, expected: number): Promise<void> {
+    const ch = await this.channel();
+    let seen = 0;
+    while (seen < expected) {
+      const got = await ch.get(queue, { noAck: false });
+      if (got === false) break;
+      seen++;
+      if (seen % 500 === 0 || seen === expected) ch.nack(got, true, false);
+    }
+    await ch.close();
+  }
+
+  /** Takes every message off a queue (ack), returning them in order. */
+  async drain(queue: string): Promise<{ messageId: string | undefined; body: Buffer; headers: Record<string, unknown>; redelivered: boolean }[]> {
+    const ch = await this.channel();
+    const out: { messageId: string | undefined; body: Buffer; headers: Record<string, unknown>; redelivered: boolean }[] = [];
+    await ch.prefetch(1000);
+    for (;;) {
+      const got = await ch.get(queue, { noAck: true });
+      if (got === false) break;
+      out.push({ messageId: got.properties.messageId as string | undefined, body: got.content, headers: got.properties.headers ?? {}, redelivered: got.fields.redelivered });
+    }
+    await ch.close();
+    return out;
+  }
+
+  /** What `rabbitmqctl list_queues name messages_ready messages_unacknowledged` reports for `queue`. */
+  async ctlCounts(queue: string): Promise<{ ready: number; unacked: number } | null> {
+    const { stdout } = await run('rabbitmqctl', ['list_queues', '-q', '--no-table-headers', 'name', 'messages_ready', 'messages_unacknowledged'], { timeout: 60_000 });
+    for (const line of stdout.split('\n')) {
+      const parts = line.trim().split(/\t/);
+      if (parts[0] === queue && parts.length >= 3) return { ready: Number(parts[1]), unacked: Number(parts[2]) };
+    }
+    return null;
+  }
+
+  /** Names of the client connections whose connection_name starts with `prefix`. */
+  async connectionsNamed(prefix: string): Promise<string[]> {
+    const connections = await this.management.connections();
+    return connections.filter((c) => c.client_properties?.connection_name?.startsWith(prefix)).map((c) => c.name);
+  }
+
+  track(kind: 'queue' | 'exchange', name: string): void {
+    (kind === 'queue' ? this.queues : this.exchanges).add(name);
+  }
+
+  async cleanup(): Promise<void> {
+    for (const name of this.policies) await this.management.deletePolicy(name).catch(() => undefined);
+    if (this.queues.size > 0 || this.exchanges.size > 0) {
+      const ch = await this.channel();
+      for (const name of this.queues) {
+        await ch.deleteQueue(name).catch(() => undefined);
+      }
+      for (const name of this.exchanges) await ch.deleteExchange(name).catch(() => undefined);
+      await ch.close().catch(() => undefined);
+    }
+    await this.connection?.close().catch(() => undefined);
+    this.connection = null;
+  }
+}
