@@ -26,8 +26,14 @@ export interface SettingsOverrides {
   file?: unknown;
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const DEFAULT_WEB_DIST = path.resolve(here, '../../../web/dist');
+/** apps/server, found from this file whether it runs from src/ (tsx) or dist/ (bundle). */
+function serverPackageDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+const DEFAULT_WEB_DIST = path.resolve(serverPackageDir(), '../web/dist');
 
 function flag(value: string | undefined): boolean | undefined {
   if (value === undefined || value === '') return undefined;

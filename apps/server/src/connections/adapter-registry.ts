@@ -1,4 +1,5 @@
 import type { BrokerAdapter } from '@mailroom/core';
+import { createRedisAdapter, fromRedisEnv } from '@mailroom/redis';
 
 /** How the server builds adapters of one kind. */
 export interface AdapterFactory {
@@ -34,10 +35,9 @@ function factory<C>(entry: {
  * The one place that maps a connection `kind` to its adapter factory. Nothing else in the
  * server branches on the kind: everything else reads the adapter's capabilities.
  */
-export const ADAPTER_FACTORIES: Record<string, AdapterFactory> = {};
-
-// Adapters register here as their packages land (see ADAPTER_FACTORIES above).
-void factory;
+export const ADAPTER_FACTORIES: Record<string, AdapterFactory> = {
+  redis: factory({ create: createRedisAdapter, fromEnv: fromRedisEnv, envTriggers: ['REDIS_URL'] }),
+};
 
 export function knownKinds(): string[] {
   return Object.keys(ADAPTER_FACTORIES).sort();

@@ -48,9 +48,10 @@ export class MetricsService {
 
   constructor(private readonly intervalMs: number) {
     collectDefaultMetrics({ register: this.registry, prefix: 'mailroom_process_' });
-    const self = this;
+    const collected = this.collected;
+    const registry = () => this.connections;
     const each = (fn: (connection: string, snapshot: WireMetricsSnapshot) => void) => {
-      for (const [connection, c] of self.collected) if (c.snapshot) fn(connection, c.snapshot);
+      for (const [connection, c] of collected) if (c.snapshot) fn(connection, c.snapshot);
     };
     const destinationGauge = (name: string, help: string, pick: (d: MetricsSnapshot['destinations'][number]) => number | null) =>
       new Gauge({
@@ -102,7 +103,7 @@ export class MetricsService {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const c of self.connections?.all() ?? []) this.set({ connection: c.id, kind: c.kind }, c.health.status === 'up' ? 1 : 0);
+        for (const c of registry()?.all() ?? []) this.set({ connection: c.id, kind: c.kind }, c.health.status === 'up' ? 1 : 0);
       },
     });
     new Gauge({
@@ -112,7 +113,7 @@ export class MetricsService {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const c of self.connections?.all() ?? []) if (c.health.latencyMs !== null && c.health.status === 'up') this.set({ connection: c.id }, c.health.latencyMs / 1000);
+        for (const c of registry()?.all() ?? []) if (c.health.latencyMs !== null && c.health.status === 'up') this.set({ connection: c.id }, c.health.latencyMs / 1000);
       },
     });
     new Gauge({

@@ -13,7 +13,8 @@ import {
 import type { Connection } from '../connections/connection';
 import type { ConnectionRegistry } from '../connections/connection-registry';
 import type { MetricsService } from '../metrics/metrics-service';
-import { TaskStore, type StoredTask } from './task-store';
+import type { TaskStore} from './task-store';
+import { type StoredTask } from './task-store';
 import { EMPTY_PROGRESS, type RedriveSelectionInput, type RedriveTask } from './types';
 
 export interface StartRedriveInput {
