@@ -219,7 +219,16 @@ export class RabbitMqAdapter implements BrokerAdapter {
 
   async listDeadLetterQueues(): Promise<DeadLetterLink[]> {
     this.assertOpen();
-    return (await readSnapshot(this.management, this.config)).graph.links;
+    const links = (await readSnapshot(this.management, this.config)).graph.links;
+    // Management statistics lag (and are missing for a queue created moments ago); a passive
+    // declare per DLQ gives its ready count now.
+    await Promise.all(
+      links.map(async (link) => {
+        const live = await this.topology.queueState(link.deadLetter).catch(() => null);
+        if (live) link.depth = live.messageCount;
+      }),
+    );
+    return links;
   }
 
   async redrive(request: RedriveRequest, context: RedriveContext): Promise<RedriveReport> {

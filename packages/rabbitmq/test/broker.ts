@@ -98,6 +98,17 @@ export class Broker {
     return null;
   }
 
+  /** Polls rabbitmqctl until it reports `expected` (quorum queue counts reach it with a delay). */
+  async ctlCountsSettled(queue: string, expected: { ready: number; unacked: number }, deadlineMs = 15_000): Promise<{ ready: number; unacked: number } | null> {
+    const deadline = Date.now() + deadlineMs;
+    let counts = await this.ctlCounts(queue);
+    while ((counts?.ready !== expected.ready || counts.unacked !== expected.unacked) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      counts = await this.ctlCounts(queue);
+    }
+    return counts;
+  }
+
   /** Names of the client connections whose connection_name starts with `prefix`. */
   async connectionsNamed(prefix: string): Promise<string[]> {
     const connections = await this.management.connections();
