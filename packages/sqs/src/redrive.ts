@@ -1,5 +1,6 @@
 import {
   CancelMessageMoveTaskCommand,
+  type CancelMessageMoveTaskCommandOutput,
   ListMessageMoveTasksCommand,
   StartMessageMoveTaskCommand,
   type ListMessageMoveTasksResultEntry,
@@ -202,10 +203,12 @@ async function runNative(
   for (;;) {
     if (signal.aborted && !cancelled) {
       cancelled = true;
-      const handle = state.handle;
+      const handle: string = state.handle;
       try {
-        const out = await connection.run('CancelMessageMoveTask', (o) => connection.client.send(new CancelMessageMoveTaskCommand({ TaskHandle: handle }), o));
-        progress.moved = state.movedBefore + (out.ApproximateNumberOfMessagesMoved ?? state.lastMoved);
+        const out: CancelMessageMoveTaskCommandOutput = await connection.run('CancelMessageMoveTask', (o) => connection.client.send(new CancelMessageMoveTaskCommand({ TaskHandle: handle }), o));
+        state = { ...state, lastMoved: Math.max(state.lastMoved, out.ApproximateNumberOfMessagesMoved ?? 0) };
+        progress.moved = state.movedBefore + state.lastMoved;
+        await context.checkpoint.save(state);
       } catch (error) {
         // Already finished: its final numbers come from the listing below.
         if (!(error instanceof MailroomError) || error.code !== 'NOT_FOUND') {
