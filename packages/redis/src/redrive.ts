@@ -33,6 +33,29 @@ interface RedriveState {
   failures: { id: string; reason: string }[];
 }
 
+/** A script blocks Redis while it runs: keep the bytes one script copies bounded. */
+const MAX_SCRIPT_BYTES = 8 * 1024 * 1024;
+
+function splitBySize(byTarget: Map<string, string[]>, sizes: Map<string, number>): [string, string[]][] {
+  const out: [string, string[]][] = [];
+  for (const [target, ids] of byTarget) {
+    let chunk: string[] = [];
+    let bytes = 0;
+    for (const id of ids) {
+      const size = sizes.get(id) ?? 0;
+      if (chunk.length > 0 && bytes + size > MAX_SCRIPT_BYTES) {
+        out.push([target, chunk]);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(id);
+      bytes += size;
+    }
+    if (chunk.length > 0) out.push([target, chunk]);
+  }
+  return out;
+}
+
 function compareIds(a: string, b: string): number {
   const [am = '0', as = '0'] = a.split('-');
   const [bm = '0', bs = '0'] = b.split('-');
@@ -173,6 +196,7 @@ export async function runRedrive(
       for (const id of missing) fail(id, `not in ${source} (already moved or deleted)`);
 
       const byTarget = new Map<string, string[]>();
+      const sizes = new Map<string, number>();
       for (const entry of entries) {
         if (sel.kind === 'filter' && !sel.predicate(toStoredMessage(source, entry))) {
           state.skipped++;
@@ -194,13 +218,14 @@ export async function runRedrive(
           continue;
         }
         byTarget.set(target, [...(byTarget.get(target) ?? []), entry.id]);
+        sizes.set(entry.id, entry.fields.reduce((a, f) => a + f.length, 0));
       }
 
       const selected = [...byTarget.values()].reduce((a, l) => a + l.length, 0);
       if (selected > 0) await limiter.take(selected, context.signal);
       if (context.signal.aborted) return report('cancelled', null);
 
-      for (const [target, targetIds] of byTarget) {
+      for (const [target, targetIds] of splitBySize(byTarget, sizes)) {
         if (request.dryRun) {
           state.moved += targetIds.length;
           continue;

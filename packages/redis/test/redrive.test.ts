@@ -174,4 +174,19 @@ describe('redrive', () => {
     expect(wrong).toMatchObject({ outcome: 'completed', moved: 0, failed: 1 });
     expect(await redis.xlen(dead)).toBe(1);
   });
+  it('moves 1 MiB dead letters byte-exact, in scripts that copy a bounded number of bytes', async () => {
+    const dlq = `${prefix}-big:dlq`;
+    const origin = `${prefix}-big`;
+    const values = Array.from({ length: 20 }, (_, i) => Buffer.alloc(1024 * 1024, i + 1));
+    for (const value of values) await redis.xadd(dlq, '*', 'value', value);
+    const report = await adapter.redrive(
+      { taskId: 't-big', source: dlq, target: null, selection: { kind: 'all' }, ratePerSecond: null, dryRun: false },
+      { signal: new AbortController().signal, checkpoint: new MemoryCheckpoint(), onProgress: () => {} },
+    );
+    expect(report).toMatchObject({ outcome: 'completed', moved: 20, failed: 0 });
+    const moved = (await redis.callBuffer('XRANGE', origin, '-', '+')) as [Buffer, Buffer[]][];
+    expect(moved).toHaveLength(20);
+    moved.forEach(([, fields], i) => expect(Buffer.compare(fields[1]!, values[i]!)).toBe(0));
+    expect(await redis.xlen(dlq)).toBe(0);
+  });
 });
