@@ -54,24 +54,26 @@ export async function* tailTopic(deps: TailDeps, request: TailRequest): AsyncGen
   while (!signal.aborted) {
     const requests = partitions.map((partition) => ({ topic, partition, offset: positions.get(partition) ?? 0 }));
     const fetched = await abortable<FetchedPartition[]>(
-      raw.fetch(requests, { maxWaitMs: deps.maxWaitMs ?? 200, partitionMaxBytes: 512 * 1024 }),
+      raw.fetch(requests, { maxWaitMs: deps.maxWaitMs ?? 200, partitionMaxBytes: 256 * 1024 }),
       signal,
     );
     if (fetched === ABORTED) return;
     const messages: StoredMessage[] = [];
     for (const data of fetched) {
       const from = positions.get(data.partition) ?? 0;
-      let next = data.nextOffset ?? from;
+      const behind = data.highWatermark - from;
+      if (behind > maxLag) {
+        // The reader is too slow for this partition: drop what is behind and resume near the end.
+        const resumeAt = data.highWatermark - maxBatch;
+        skipped += resumeAt - from;
+        positions.set(data.partition, resumeAt);
+        continue;
+      }
       for (const record of data.records) {
         const message = toStoredMessage(topic, data.partition, record, context);
         if (filter === null || filter(message)) messages.push(message);
       }
-      const behind = data.highWatermark - next;
-      if (behind > maxLag) {
-        skipped += behind - maxBatch;
-        next = data.highWatermark - maxBatch;
-      }
-      positions.set(data.partition, next);
+      positions.set(data.partition, data.nextOffset ?? from);
     }
     if (messages.length === 0 && skipped === 0) continue;
     messages.sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime() || (a.partition ?? 0) - (b.partition ?? 0));
