@@ -35,9 +35,9 @@ export interface MailroomApp {
 /** Builds the whole server: connections, health monitor, metrics collector, redrive manager (resuming stored tasks), express app. */
 export async function createApp(options: CreateAppOptions = {}): Promise<MailroomApp> {
   const { env = process.env, log = (m: string) => console.log(m), ...overrides } = options;
-  const settings = loadSettings(env, overrides);
+  const settings = await loadSettings(env, overrides);
   const metrics = new MetricsService(settings.metricsIntervalMs);
-  const connections = new ConnectionRegistry(settings);
+  const connections = await ConnectionRegistry.create(settings);
   const services: Services = {
     settings,
     connections,

@@ -73,7 +73,7 @@ function parseConfigFile(raw: unknown, source: string): ConfigFile {
  * One default connection per adapter kind whose trigger variable is set, e.g. KAFKA_BROKERS or
  * MAILROOM_KAFKA_BROKERS (the MAILROOM_ one wins when both are set).
  */
-export function connectionsFromEnv(env: NodeJS.ProcessEnv): ConnectionConfig[] {
+export async function connectionsFromEnv(env: NodeJS.ProcessEnv): Promise<ConnectionConfig[]> {
   const out: ConnectionConfig[] = [];
   for (const [kind, factory] of Object.entries(ADAPTER_FACTORIES)) {
     if (factory.envTriggers.length === 0) continue;
@@ -87,12 +87,15 @@ export function connectionsFromEnv(env: NodeJS.ProcessEnv): ConnectionConfig[] {
       if (value !== undefined && value !== '') triggered = true;
     }
     if (!triggered) continue;
-    out.push({ id: kind, name: `${kind} (from environment)`, kind, readOnly: flag(env.MAILROOM_READ_ONLY) ?? false, demoTraffic: false, config: factory.fromEnv(merged) });
+    // An adapter package that fails to load leaves an empty config: the connection then shows
+    // as down with the load error instead of stopping the whole server.
+    const config = await factory.load().then((m) => m.fromEnv(merged), () => ({}));
+    out.push({ id: kind, name: `${kind} (from environment)`, kind, readOnly: flag(env.MAILROOM_READ_ONLY) ?? false, demoTraffic: false, config });
   }
   return out;
 }
 
-export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: SettingsOverrides = {}): ServerSettings {
+export async function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: SettingsOverrides = {}): Promise<ServerSettings> {
   const configPath = overrides.file !== undefined ? null : env.MAILROOM_CONFIG ? path.resolve(env.MAILROOM_CONFIG) : null;
   const file = parseConfigFile(overrides.file ?? (configPath ? readConfigFile(configPath) : {}), configPath ?? 'options');
 
@@ -121,7 +124,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Se
     connections.push(connection);
   }
   // Environment defaults fill in kinds the file did not already name by the same id.
-  for (const connection of overrides.connections ? [] : connectionsFromEnv(env)) {
+  for (const connection of overrides.connections ? [] : await connectionsFromEnv(env)) {
     if (!connections.some((c) => c.id === connection.id)) connections.push(connection);
   }
 

@@ -15,7 +15,14 @@ export class ConnectionRegistry {
   private readonly probeListeners = new Set<(connection: Connection) => void>();
   readonly monitor: HealthMonitor;
 
-  constructor(private readonly settings: ServerSettings) {
+  /** Builds every configured connection (loading adapter packages as needed) and starts probing them. */
+  static async create(settings: ServerSettings): Promise<ConnectionRegistry> {
+    const registry = new ConnectionRegistry(settings);
+    for (const config of settings.connections) await registry.add(config);
+    return registry;
+  }
+
+  private constructor(private readonly settings: ServerSettings) {
     this.monitor = new HealthMonitor({
       ...settings.health,
       onChange: () => this.emit(),
@@ -23,19 +30,21 @@ export class ConnectionRegistry {
         for (const listener of this.probeListeners) listener(connection);
       },
     });
-    for (const config of settings.connections) this.add(config);
   }
 
-  private add(config: ConnectionConfig): void {
+  private async add(config: ConnectionConfig): Promise<void> {
     const factory = ADAPTER_FACTORIES[config.kind];
     let connection: Connection;
     const timeout = this.settings.callTimeoutMs;
     const firstProbeWait = this.settings.health.timeoutMs + 500;
     try {
       if (!factory) throw new Error(`no adapter for kind ${config.kind}`);
-      const adapter = factory.create(config.config);
+      const module = await factory.load().catch((error: unknown) => {
+        throw new Error(`the ${config.kind} adapter could not be loaded (${error instanceof Error ? error.message : String(error)})`);
+      });
+      const adapter = module.create(config.config);
       connection = new Connection(config.id, config.name ?? config.id, config.kind, config.readOnly, adapter, null, timeout, firstProbeWait);
-      if (config.demoTraffic && factory.startDemoTraffic) this.demoStops.push(factory.startDemoTraffic(adapter));
+      if (config.demoTraffic && module.startDemoTraffic) this.demoStops.push(module.startDemoTraffic(adapter));
     } catch (error) {
       const reason = `the connection could not be created: ${error instanceof Error ? error.message : String(error)}`;
       connection = new Connection(config.id, config.name ?? config.id, config.kind, config.readOnly, null, reason, timeout, firstProbeWait);
