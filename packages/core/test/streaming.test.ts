@@ -39,6 +39,18 @@ describe('TailBuffer', () => {
     expect((await pending).done).toBe(true);
   });
 
+  it('wakes a reader idling on an empty buffer when a single message arrives', async () => {
+    const buffer = new TailBuffer({ capacity: 100, maxBatch: 50, flushMs: 10 });
+    const controller = new AbortController();
+    const iterator = buffer.batches(controller.signal)[Symbol.asyncIterator]();
+    const first = iterator.next();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    buffer.push(stored(7));
+    const batch = await first;
+    expect(batch.value?.messages.map((m: StoredMessage) => m.id)).toEqual(['7']);
+    controller.abort();
+  });
+
   it('rethrows the error the producer side ended with', async () => {
     const buffer = new TailBuffer({ capacity: 10, maxBatch: 10, flushMs: 1 });
     buffer.end(new Error('connection lost'));

@@ -30,12 +30,14 @@ export class TailBuffer {
 
   push(message: StoredMessage): void {
     if (this.ended) return;
+    // A reader idling on an empty buffer must wake for the first message, then waits flushMs for more.
+    const wasEmpty = this.size === 0;
     this.items.push(message);
     if (this.size > this.options.capacity) {
       this.head++;
       this.skipped++;
     }
-    if (this.size >= this.options.maxBatch) this.notify();
+    if (wasEmpty || this.size >= this.options.maxBatch) this.notify();
   }
 
   /** No more messages will come; `error` ends the reader with that error. */
