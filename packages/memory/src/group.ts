@@ -36,8 +36,9 @@ export class GroupCursor {
   delivered = 0;
   acked = 0;
 
+  /** A new group starts at the end of a topic (like Kafka's default) and at the oldest message of a queue. */
   constructor(readonly destination: MemoryDestination) {
-    this.next = destination.partitions.map((log) => log.high);
+    this.next = destination.partitions.map((log) => (destination.kind === 'queue' ? log.low : log.high));
     this.committed = [...this.next];
     this.ackedAbove = destination.partitions.map(() => new Set<number>());
   }
