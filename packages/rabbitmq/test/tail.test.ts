@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Headers, NotFoundError, UnsupportedError, fromUtf8, utf8, type StoredMessage, type TailRequest } from '@mailroom/core';
+import { createRabbitMqAdapter, type RabbitMqAdapter } from '../src/index';
+import { Broker } from './broker';
+import { testConfig, uniqueName } from './env';
+
+/** Starts a tail, runs `act` once it is listening, and collects until `count` messages came. */
+async function tailWhile(adapter: RabbitMqAdapter, request: Omit<TailRequest, 'signal'>, count: number, act: () => Promise<void>): Promise<StoredMessage[]> {
+  const abort = new AbortController();
+  const iterator = adapter.tail({ ...request, signal: abort.signal })[Symbol.asyncIterator]();
+  const got: StoredMessage[] = [];
+  // The first next() sets the tail up (temporary queue, consumer) before it waits for messages.
+  const first = iterator.next();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await act();
+  const timer = setTimeout(() => abort.abort(), 10_000);
+  let step = await first;
+  while (!step.done) {
+    got.push(...step.value.messages);
+    if (got.length >= count) break;
+    step = await iterator.next();
+  }
+  clearTimeout(timer);
+  abort.abort();
+  await iterator.return?.(undefined);
+  return got;
+}
+
+describe('tail', () => {
+  const broker = new Broker();
+  let adapter: RabbitMqAdapter;
+
+  beforeAll(() => {
+    adapter = createRabbitMqAdapter(testConfig());
+  });
+  afterAll(async () => {
+    await adapter.close();
+    await broker.cleanup();
+  }, 60_000);
+
+  async function tailQueues(): Promise<number> {
+    return (await broker.connectionsNamed('mailroom-test/tail')).length;
+  }
+
+  it('tails a topic through a temporary queue that is gone afterwards, without taking messages from the topic queue', async () => {
+    const topic = uniqueName('tail-topic');
+    await adapter.createDestination(topic);
+    broker.track('queue', topic);
+    broker.track('exchange', topic);
+    const got = await tailWhile(adapter, { destination: topic, filter: (m) => m.key !== 'skip' }, 3, async () => {
+      await adapter.publish(topic, [
+        { key: 'a', value: utf8('one'), headers: { [Headers.messageId]: '1' } },
+        { key: 'skip', value: utf8('filtered out'), headers: {} },
+        { key: 'b', value: utf8('two'), headers: { [Headers.messageId]: '2' } },
+        { key: 'c', value: utf8('three'), headers: {} },
+      ]);
+    });
+    expect(got.map((m) => fromUtf8(m.value))).toEqual(['one', 'two', 'three']);
+    expect(got.map((m) => m.key)).toEqual(['a', 'b', 'c']);
+    expect(got[0]?.destination).toBe(topic);
+    expect(await broker.ctlCounts(topic), 'the topic queue still has every message').toEqual({ ready: 4, unacked: 0 });
+    const deadline = Date.now() + 5000;
+    let connections = await tailQueues();
+    while (connections > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      connections = await tailQueues();
+    }
+    expect(connections, 'the tail connection is closed').toBe(0);
+    const bound = await broker.management.bindingsFrom(topic);
+    expect(bound.map((b) => b.destination), 'the temporary queue is gone: only the topic queue stays bound').toEqual([topic]);
+  });
+
+  it('tails a plain queue by binding a copy to the same exchanges and routing keys as the queue', async () => {
+    const base = uniqueName('tail-bound');
+    const exchange = await broker.exchange(`${base}.x`, 'direct');
+    const queue = await broker.queue(base);
+    await broker.bind(queue, exchange, 'orders');
+    const got = await tailWhile(adapter, { destination: queue }, 1, async () => {
+      await expect(
+        adapter.publish(exchange, [{ key: null, value: utf8('not for this queue'), headers: {}, properties: { routingKey: 'other' } }]),
+        'an unroutable publish is an error, not a silent drop',
+      ).rejects.toBeInstanceOf(NotFoundError);
+      await adapter.publish(exchange, [{ key: null, value: utf8('an order'), headers: {}, properties: { routingKey: 'orders' } }]);
+    });
+    expect(got.map((m) => fromUtf8(m.value))).toEqual(['an order']);
+    expect(got[0]?.properties['routingKey']).toBe('orders');
+    expect(await broker.ctlCounts(queue), 'the queue kept its message').toEqual({ ready: 1, unacked: 0 });
+  });
+
+  it('refuses to tail a queue fed only by the default exchange, explaining why', async () => {
+    const queue = await broker.queue(uniqueName('tail-default'));
+    const abort = new AbortController();
+    const iterator = adapter.tail({ destination: queue, signal: abort.signal })[Symbol.asyncIterator]();
+    await expect(iterator.next()).rejects.toBeInstanceOf(UnsupportedError);
+    abort.abort();
+  });
+
+  it('tails a stream from its end with no side effect', async () => {
+    const stream = uniqueName('tail-stream');
+    await adapter.createDestination(stream, { type: 'stream' });
+    broker.track('queue', stream);
+    broker.track('exchange', stream);
+    await adapter.publish(stream, [{ key: null, value: utf8('old'), headers: {} }]);
+    const got = await tailWhile(adapter, { destination: stream }, 2, async () => {
+      await adapter.publish(stream, [
+        { key: null, value: utf8('new-1'), headers: {} },
+        { key: null, value: utf8('new-2'), headers: {} },
+      ]);
+    });
+    expect(got.map((m) => fromUtf8(m.value)), 'starts at the end: the old message is not replayed').toEqual(['new-1', 'new-2']);
+    expect(got.map((m) => m.position)).toEqual(['1', '2']);
+  });
+});
