@@ -514,19 +514,21 @@ export class KafkaAdapter implements BrokerAdapter {
     await this.op(`resetting offsets of ${group} on ${destination}`, () => resetGroupOffsets({ admin: () => this.admin(), raw: this.raw }, group, destination, target));
   }
 
-  async listPending(): Promise<PendingEntry[]> {
-    this.ensureOpen();
-    throw new UnsupportedError(PENDING_UNSUPPORTED);
+  async listPending(destination: string, group: string, _limit?: number): Promise<PendingEntry[]> {
+    return this.pendingUnsupported(destination, group);
   }
 
-  async ackPending(): Promise<number> {
-    this.ensureOpen();
-    throw new UnsupportedError(PENDING_UNSUPPORTED);
+  async ackPending(destination: string, group: string): Promise<number> {
+    return this.pendingUnsupported(destination, group);
   }
 
-  async claimPending(): Promise<number> {
+  async claimPending(destination: string, group: string): Promise<number> {
+    return this.pendingUnsupported(destination, group);
+  }
+
+  private pendingUnsupported(destination: string, group: string): never {
     this.ensureOpen();
-    throw new UnsupportedError(PENDING_UNSUPPORTED);
+    throw new UnsupportedError(`${PENDING_UNSUPPORTED} (group ${group} on ${destination})`);
   }
 
   async metrics(): Promise<MetricsSnapshot> {
