@@ -286,7 +286,7 @@ export class RedisAdapter implements BrokerAdapter {
       const conventional = this.convention.originOf(info.name);
       if (conventional === null) continue;
       // A sample of the newest entries tells which streams dead-letter here besides the conventional one.
-      const sample = parseEntries(await this.shared.callBuffer(`sampling ${info.name}`, 'XREVRANGE', [info.name, '+', '-', 'COUNT', 100]));
+      const sample = parseEntries(await this.shared.callBuffer(`sampling ${info.name}`, 'XREVRANGE', [info.name, '+', '-', 'COUNT', 20]));
       const fromEntries = new Set(sample.map(originOf).filter((o): o is string => o !== null));
       const origins = new Set<string>();
       if (existing.has(conventional) || fromEntries.has(conventional)) origins.add(conventional);

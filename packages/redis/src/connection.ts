@@ -52,6 +52,11 @@ export class Connection {
     });
   }
 
+  /** Connected and ready now (a best-effort step can be skipped instead of waiting for a reconnect). */
+  get isReady(): boolean {
+    return !this.closed && this.client.status === 'ready';
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }

@@ -230,7 +230,8 @@ export class RedisConsumer implements MessageConsumer {
     }
     this.blocking?.disconnect();
     if (polling) await settled(polling, 1000);
-    const topics = new Set([...this.topics, ...this.uncommitted.keys()]);
+    // Redis down: what this consumer held is reclaimed by idle time later; do not wait for reconnects.
+    const topics = this.shared.isReady ? new Set([...this.topics, ...this.uncommitted.keys()]) : new Set<string>();
     for (const topic of topics) {
       try {
         await this.shared.script(`releasing entries of ${topic}`, RELEASE, [topic], [this.group, this.name, RELEASED_CONSUMER, RELEASED_IDLE_MS]);
