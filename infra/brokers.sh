@@ -127,6 +127,12 @@ start_jvm() {
   # 9>&-: it must not inherit the lock, or every later `up` would wait for it.
   setsid nohup java "-Dmailroom.broker=$name" "$@" >"$log" 2>&1 </dev/null 9>&- &
   printf '%s\n%s\n' "$!" "$version" >"$CACHE/$name.pid"
+  # setsid and nohup exec into java; wait for that so managed_pid recognises the process.
+  local i
+  for ((i = 0; i < 50; i++)); do
+    managed_pid "$name" >/dev/null && return 0
+    sleep 0.1
+  done
 }
 
 stop_jvm() {
@@ -223,7 +229,7 @@ start_kafka() {
   write_kafka_properties "$data" "$props"
 
   local -a jvm=(-cp "$lib/*" "-Dlog4j2.configurationFile=$INFRA/kafka/log4j2.properties"
-    $KAFKA_HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true)
+    $KAFKA_HEAP_OPTS -XX:+ExitOnOutOfMemoryError -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true)
   if [[ ! -f "$data/meta.properties" ]]; then
     cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
     say "kafka: formatting storage $data (cluster id $cluster_id)"
@@ -255,7 +261,7 @@ start_elasticmq() {
   local lib="$CACHE/elasticmq-$ELASTICMQ_VERSION/lib"
   fetch_jars elasticmq "$INFRA/elasticmq/pom.xml" elasticmq.version "$ELASTICMQ_VERSION" "$lib"
   start_jvm elasticmq "$ELASTICMQ_VERSION" "$LOGS/elasticmq.log" \
-    -cp "$lib/*" $ELASTICMQ_HEAP_OPTS -XX:+UseSerialGC \
+    -cp "$lib/*" $ELASTICMQ_HEAP_OPTS -XX:+ExitOnOutOfMemoryError -XX:+UseSerialGC \
     "-Dconfig.file=$INFRA/elasticmq/elasticmq.conf" "-Dlogback.configurationFile=$INFRA/elasticmq/logback.xml" \
     "-Dnode-address.port=$SQS_PORT" "-Drest-sqs.bind-port=$SQS_PORT" \
     org.elasticmq.server.Main
@@ -351,7 +357,7 @@ cmd_up() {
   if ((rc != 0)); then
     grep -q '^kafka .*DOWN' <<<"$out" && print_log_tail kafka "$LOGS/kafka-$KAFKA_VERSION.log"
     grep -q '^sqs .*DOWN' <<<"$out" && print_log_tail elasticmq "$LOGS/elasticmq.log"
-    die "not every broker is ready after ${WAIT_SECONDS}s (see DOWN lines above)"
+    die "not every broker is ready (see the DOWN lines above; waited at most ${WAIT_SECONDS}s)"
   fi
   say "all brokers up ($((SECONDS - started))s)"
 }

@@ -12,6 +12,7 @@
 import net from 'node:net';
 import http from 'node:http';
 import https from 'node:https';
+import { readFileSync } from 'node:fs';
 
 const ATTEMPT_TIMEOUT_MS = 3000;
 
@@ -246,12 +247,19 @@ function parseArgs(argv) {
   return opts;
 }
 
+// A broker that died is a zombie until the script that started it reaps it (it is busy
+// running this probe), so "kill -0 succeeds" is not enough: look at its state too.
 function pidAlive(pid) {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no procfs: trust kill -0
   }
 }
 
