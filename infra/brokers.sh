@@ -125,7 +125,8 @@ start_jvm() {
   [[ -f "$log" ]] && mv -f "$log" "$log.1"
   # setsid + nohup: the broker outlives the shell (and pnpm) that started it.
   # 9>&-: it must not inherit the lock, or every later `up` would wait for it.
-  setsid nohup java "-Dmailroom.broker=$name" "$@" >"$log" 2>&1 </dev/null 9>&- &
+  # cd: anything a JVM drops in its working directory (hs_err_pid*.log) lands in the cache.
+  (cd "$CACHE" && exec setsid nohup java "-Dmailroom.broker=$name" "$@" >"$log" 2>&1 </dev/null 9>&-) &
   printf '%s\n%s\n' "$!" "$version" >"$CACHE/$name.pid"
   # setsid and nohup exec into java; wait for that so managed_pid recognises the process.
   local i
