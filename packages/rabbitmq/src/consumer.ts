@@ -157,12 +157,14 @@ export class RabbitMqConsumer implements MessageConsumer {
     if (this.subscriptions.length === 0) throw new InvalidInputError('poll before subscribe: subscribe to at least one topic first');
     const deadline = Date.now() + Math.max(0, timeoutMs);
     let session = this.session;
-    if (!session || (session.lost && session.buffer.length === 0)) {
-      if (session?.lost instanceof NotFoundError) {
-        const lost = session.lost;
-        await this.dropSession();
-        throw lost;
-      }
+    if (session?.lost instanceof NotFoundError) {
+      const lost = session.lost;
+      await this.dropSession();
+      throw lost;
+    }
+    if (!session || session.lost) {
+      // Deliveries still buffered from a lost channel can no longer be acked: the broker has
+      // requeued them and delivers them again on the new channel.
       await this.dropSession();
       session = await this.openSession();
     }

@@ -211,7 +211,9 @@ export async function runRedrive(deps: RedriveDeps, request: RedriveRequest, con
     const connection = await holder.connection();
     const channel: Channel = await connection.createChannel();
     channel.on('error', () => undefined);
-    const held: GetMessage[] = [];
+    // Only delivery tags are kept for messages that stay: their bodies may be large.
+    const held: number[] = [];
+    const hold = (message: GetMessage) => held.push(message.fields.deliveryTag);
     try {
       const { messageCount } = await channel.checkQueue(request.source);
       // Only the messages present at the start of the pass: ones that fail again at their origin
@@ -240,19 +242,19 @@ export async function runRedrive(deps: RedriveDeps, request: RedriveRequest, con
           if (headerText(got.properties.headers?.[Headers.redriveTask]) === request.taskId) {
             // Moved by this task before and dead-lettered again: moving it again would loop.
             progress.skipped++;
-            held.push(got);
+            hold(got);
             continue;
           }
           const selected = ids ? ids.has(id) : predicate ? predicate(toStoredMessage(got, request.source)) : true;
           if (!selected) {
             progress.skipped++;
-            held.push(got);
+            hold(got);
             continue;
           }
           const routed = await routeOf(got);
           if (!routed.ok) {
             recordFailure(id, routed.reason);
-            held.push(got);
+            hold(got);
             continue;
           }
           batch.push({ message: got, id, route: routed.route });
@@ -263,7 +265,7 @@ export async function runRedrive(deps: RedriveDeps, request: RedriveRequest, con
         }
         if (request.dryRun) {
           progress.moved += batch.length;
-          held.push(...batch.map((b) => b.message));
+          for (const b of batch) hold(b.message);
           emit();
           continue;
         }
@@ -271,7 +273,7 @@ export async function runRedrive(deps: RedriveDeps, request: RedriveRequest, con
         await save(batch.map((b) => b.id), null);
         await limiter.take(batch.length, context.signal);
         if (context.signal.aborted) {
-          held.push(...batch.map((b) => b.message));
+          for (const b of batch) hold(b.message);
           await save([], null);
           return 'cancelled';
         }
@@ -292,7 +294,7 @@ export async function runRedrive(deps: RedriveDeps, request: RedriveRequest, con
             }
           } else if (outcome.status === 'unroutable') {
             recordFailure(item.id, `unroutable at ${item.route.exchange === '' ? `queue ${item.route.routingKey}` : `exchange ${item.route.exchange} with routing key ${JSON.stringify(item.route.routingKey)}`}`);
-            held.push(item.message);
+            hold(item.message);
           } else {
             const mapped = mapAmqpError(outcome.error, 'publish a redriven message');
             if (mapped instanceof BrokerUnavailableError) {
@@ -300,7 +302,7 @@ export async function runRedrive(deps: RedriveDeps, request: RedriveRequest, con
               unconfirmed++;
             } else {
               recordFailure(item.id, mapped.message);
-              held.push(item.message);
+              hold(item.message);
             }
           }
         });
@@ -317,10 +319,8 @@ export async function runRedrive(deps: RedriveDeps, request: RedriveRequest, con
       throw mapAmqpError(error, `redrive from ${request.source}`);
     } finally {
       // Whatever stays unacked goes back to the DLQ, in its original order.
-      const lastHeld = held[held.length - 1];
       try {
-        for (const message of held) if (message !== lastHeld) channel.nack(message, false, true);
-        if (lastHeld) channel.nack(lastHeld, false, true);
+        for (const deliveryTag of held) channel.nack({ fields: { deliveryTag } } as GetMessage, false, true);
       } catch {
         // the channel is gone: the broker requeued them itself
       }
