@@ -14,6 +14,7 @@
 import { createRequire } from 'node:module';
 import type { Kafka } from 'kafkajs';
 import { NotFoundError } from '@mailroom/core';
+import { toMailroomError } from './errors';
 
 const requireCjs = createRequire(import.meta.url);
 
@@ -146,7 +147,12 @@ export class RawKafka {
   async leaders(topics: string[]): Promise<Map<string, Map<number, number>>> {
     const cluster = await this.connected();
     const unique = [...new Set(topics)];
-    const metadata = await cluster.metadata({ topics: unique });
+    let metadata: RawMetadata;
+    try {
+      metadata = await cluster.metadata({ topics: unique });
+    } catch (error) {
+      throw toMailroomError(error, `reading metadata of ${unique.join(', ')}`);
+    }
     const result = new Map<string, Map<number, number>>();
     for (const topic of unique) {
       const found = metadata.topicMetadata.find((t) => t.topic === topic);

@@ -1,6 +1,12 @@
 import type { AttributeValue, DeadLetterLink } from '@mailroom/core';
 import { Headers } from '@mailroom/core';
-import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import type { Admin } from 'kafkajs';
+
+/**
+ * kafkajs's ConfigResourceTypes.TOPIC. Not imported: Node's ESM loader cannot see that export of
+ * kafkajs's CommonJS index (only the ones before `CompressionTypes` in its export object).
+ */
+const TOPIC_RESOURCE = 2;
 import { SpringDlt } from './codec';
 import type { DeadLetterNaming } from './dead-letters';
 import type { PartitionOffsets, RawKafka } from './raw';
@@ -21,7 +27,7 @@ export async function topicFacts(admin: Admin, names: string[], configNames: str
     admin.fetchTopicMetadata({ topics: names }),
     admin.describeConfigs({
       includeSynonyms: false,
-      resources: names.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, ...(configNames ? { configNames } : {}) })),
+      resources: names.map((name) => ({ type: TOPIC_RESOURCE, name, ...(configNames ? { configNames } : {}) })),
     }),
   ]);
   for (const topic of metadata.topics) {
