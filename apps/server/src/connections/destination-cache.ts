@@ -20,16 +20,19 @@ interface Snapshot {
 
 const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
 
-function compare(sort: DestinationSort): (a: DestinationSummary, b: DestinationSummary) => number {
-  if (sort === 'name') return (a, b) => collator.compare(a.name, b.name);
-  // Unknown (null) values sort after every known value in both directions' ascending form.
+/** Orders by `sort` in `dir`; unknown (null) values come last and ties go by name, in both directions. */
+function comparator(sort: DestinationSort, dir: 'asc' | 'desc'): (a: DestinationSummary, b: DestinationSummary) => number {
+  const sign = dir === 'asc' ? 1 : -1;
+  if (sort === 'name') return (a, b) => sign * collator.compare(a.name, b.name);
   return (a, b) => {
     const x = a[sort];
     const y = b[sort];
-    if (x === y) return collator.compare(a.name, b.name);
-    if (x === null) return 1;
-    if (y === null) return -1;
-    return x - y || collator.compare(a.name, b.name);
+    if (x !== y) {
+      if (x === null) return 1;
+      if (y === null) return -1;
+      if (x !== y) return sign * (x - y);
+    }
+    return collator.compare(a.name, b.name);
   };
 }
 
@@ -69,17 +72,7 @@ export class DestinationCache {
     const key = `${query.sort}:${query.dir}`;
     let sorted = snapshot.sorted.get(key);
     if (!sorted) {
-      const cmp = compare(query.sort);
-      sorted = [...snapshot.items].sort(query.dir === 'asc' ? cmp : (a, b) => {
-        // Descending keeps unknown values last too.
-        if (query.sort !== 'name') {
-          const x = a[query.sort];
-          const y = b[query.sort];
-          if (x === null && y !== null) return 1;
-          if (y === null && x !== null) return -1;
-        }
-        return cmp(b, a);
-      });
+      sorted = [...snapshot.items].sort(comparator(query.sort, query.dir));
       snapshot.sorted.set(key, sorted);
     }
     const needle = query.search?.trim().toLowerCase() ?? '';

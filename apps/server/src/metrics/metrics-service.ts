@@ -47,7 +47,7 @@ export class MetricsService {
   readonly redriveRunning = new Gauge({ name: 'mailroom_redrive_tasks_running', help: 'Redrive tasks running now', registers: [this.registry] });
 
   constructor(private readonly intervalMs: number) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'mailroom_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'mailroom_' });
     const collected = this.collected;
     const registry = () => this.connections;
     const each = (fn: (connection: string, snapshot: WireMetricsSnapshot) => void) => {
