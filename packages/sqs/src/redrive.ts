@@ -57,6 +57,10 @@ interface ManualState {
 
 type State = NativeState | ManualState;
 
+function freshManualState(): ManualState {
+  return { mode: 'manual', moved: 0, failed: 0, skipped: 0, possiblyDuplicated: 0, sending: [], sent: [] };
+}
+
 function restore(raw: unknown): State | null {
   if (typeof raw !== 'object' || raw === null) return null;
   const s = raw as { [K in keyof NativeState | keyof ManualState]?: unknown };
@@ -130,7 +134,9 @@ export async function redriveQueue(connection: SqsConnection, request: RedriveRe
   const state = restore(await context.checkpoint.load());
   if (state?.mode === 'native' || (state === null && (await nativeApplies(connection, request, source)))) {
     const native = await runNative(connection, request, source, target, context, state?.mode === 'native' ? state : null);
-    if (native !== 'fallback') return native;
+    if (typeof native !== 'number') return native;
+    // The move task failed (e.g. AWS: CouldNotDetermineMessageSource for messages Mailroom dead-lettered): finish by hand.
+    return runManual(connection, request, source, queueCtx, context, { ...freshManualState(), moved: native });
   }
   return runManual(connection, request, source, queueCtx, context, state?.mode === 'manual' ? state : null);
 }
@@ -169,7 +175,8 @@ async function runNative(
   target: QueueInfo | null,
   context: RedriveContext,
   resumed: NativeState | null,
-): Promise<RedriveReport | 'fallback'> {
+): Promise<RedriveReport | number> {
+  // A number: the task could not finish (or could not start) and moved that many; the manual path takes over.
   const sourceArn = source.arn!;
   const signal = context.signal;
   let state: NativeState | null = resumed;
@@ -190,12 +197,13 @@ async function runNative(
       // Cancelled, failed or no longer listed: a new task moves what is left; moved messages are gone from the source.
       state = { ...state, movedBefore: state.movedBefore + (task?.ApproximateNumberOfMessagesMoved ?? state.lastMoved) };
       progress.moved = state.movedBefore;
-      state = await startTask(connection, request, sourceArn, target, state.movedBefore, context);
-      if (state === null) return 'fallback';
+      const before = state.movedBefore;
+      state = await startTask(connection, request, sourceArn, target, before, context);
+      if (state === null) return before;
     }
   } else {
     state = await startTask(connection, request, sourceArn, target, 0, context);
-    if (state === null) return 'fallback';
+    if (state === null) return 0;
   }
 
   let cancelled = false;
@@ -238,7 +246,7 @@ async function runNative(
     }
     if (status === 'FAILED') {
       await context.checkpoint.save({ ...state, lastMoved: state.lastMoved });
-      if (request.target === null && !cancelled) return 'fallback';
+      if (request.target === null && !cancelled) return progress.moved;
       return report(progress, 'failed', `SQS message move task failed: ${task?.FailureReason ?? 'no reason given'}`, []);
     }
     if (status === 'CANCELLED' || (cancelled && (task === null || status !== 'CANCELLING'))) {
@@ -323,7 +331,7 @@ async function runManual(
   resumed: ManualState | null,
 ): Promise<RedriveReport> {
   const signal = context.signal;
-  const state: ManualState = resumed ?? { mode: 'manual', moved: 0, failed: 0, skipped: 0, possiblyDuplicated: 0, sending: [], sent: [] };
+  const state: ManualState = resumed ?? freshManualState();
   // A crash during a send leaves copies that may exist: counted once, when resuming.
   if (state.sending.length > 0) {
     state.possiblyDuplicated += state.sending.length;

@@ -185,4 +185,31 @@ describe('redrive on ElasticMQ', () => {
     expect(await depth(dlq)).toBe(0);
     expect(await depth(origin)).toBe(0);
   });
+  it('redrive all to origins from a RedrivePolicy DLQ holding both SQS-moved and Mailroom-written dead letters', async () => {
+    const dlq = await create(uniqueName('dlq'));
+    const work = await create(uniqueName('work'), { deadLetter: { destination: dlq, maxDeliveries: 1 } });
+    const producer = adapter.createProducer();
+    await producer.send(work, msg('moved-by-sqs'));
+    for (const expected of [1, 0]) {
+      // One delivery, not deleted; the next receive attempt makes SQS move it.
+      const consumer = adapter.createConsumer({ group: 'g' });
+      await consumer.subscribe([work]);
+      expect(await consumer.poll(1000)).toHaveLength(expected);
+      await consumer.close();
+    }
+    await producer.send(dlq, msg('written-by-mailroom', { [Headers.deadLetterOrigin]: work }));
+    expect(await depth(dlq)).toBe(2);
+
+    const checkpoint = memoryCheckpoint();
+    const report = await adapter.redrive(
+      { taskId: uniqueName('task'), source: dlq, target: null, selection: { kind: 'all' }, ratePerSecond: null, dryRun: false },
+      { signal: new AbortController().signal, checkpoint, onProgress: () => {} },
+    );
+    expect(report).toMatchObject({ outcome: 'completed', moved: 2, failed: 0 });
+    // ElasticMQ's move task also returns the message without DeadLetterQueueSourceArn (to the DLQ's source);
+    // AWS fails the task for it, and the adapter then finishes by hand from the origin header.
+    expect(checkpoint.state).toMatchObject({ mode: 'native' });
+    expect(await depth(dlq)).toBe(0);
+    expect((await drain(work, 2)).sort()).toEqual(['moved-by-sqs', 'written-by-mailroom']);
+  });
 });
