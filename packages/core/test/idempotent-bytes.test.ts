@@ -65,6 +65,12 @@ describe('bytes and cursors', () => {
     expect(tryDecodeUtf8(new Uint8Array([0xc3, 0x28]))).toBeNull();
   });
 
+  it('keeps a leading byte-order mark when decoding', () => {
+    const withBom = new Uint8Array([0xef, 0xbb, 0xbf, 0x61]);
+    expect(tryDecodeUtf8(withBom)).toBe('\uFEFFa');
+    expect(bytesEqual(utf8(tryDecodeUtf8(withBom) ?? ''), withBom)).toBe(true);
+  });
+
   it('rejects malformed base64', () => {
     expect(() => fromBase64('abc')).toThrow(TypeError);
     expect(() => fromBase64('ab$=')).toThrow(TypeError);
