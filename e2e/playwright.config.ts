@@ -1,0 +1,38 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { defineConfig } from '@playwright/test';
+
+// Fixed once in the main process; the workers inherit these through their environment.
+process.env.MAILROOM_E2E_RUN ??= `mr-e2e-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
+process.env.MAILROOM_E2E_PORT ??= String(20_000 + Math.floor(Math.random() * 20_000));
+process.env.MAILROOM_E2E_VOLATILE_REDIS_PORT ??= String(40_001 + Math.floor(Math.random() * 10_000));
+process.env.MAILROOM_E2E_RUN_DIR ??= mkdtempSync(path.join(tmpdir(), 'mailroom-e2e-'));
+
+export default defineConfig({
+  testDir: './tests',
+  outputDir: './test-results',
+  globalSetup: './src/global-setup.ts',
+  timeout: 120_000,
+  expect: { timeout: 10_000 },
+  // Journeys of one broker run in order in one worker; the brokers are spread over two workers (2 cores).
+  fullyParallel: false,
+  workers: Number(process.env.MAILROOM_E2E_WORKERS ?? 2),
+  retries: 0,
+  forbidOnly: true,
+  reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }]],
+  use: {
+    baseURL: `http://127.0.0.1:${process.env.MAILROOM_E2E_PORT}`,
+    headless: true,
+    viewport: { width: 1440, height: 900 },
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    actionTimeout: 15_000,
+    launchOptions: {
+      executablePath: process.env.MAILROOM_E2E_CHROMIUM ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    },
+  },
+  projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
+});

@@ -1,0 +1,61 @@
+import AxeBuilder from '@axe-core/playwright';
+import { expect, type Locator, type Page, type TestInfo } from '@playwright/test';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const screenshotsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../screenshots');
+
+/** Saves e2e/screenshots/<file>/<test title>--<step>.png (git-ignored): one per journey step. */
+export async function shot(page: Page, info: TestInfo, step: string): Promise<void> {
+  const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  const file = path.join(screenshotsDir, slug(path.basename(info.file, '.spec.ts')), `${slug(info.title)}--${slug(step)}.png`);
+  await page.screenshot({ path: file, fullPage: false });
+}
+
+export const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Opens the dashboard and picks a connection in the sidebar. */
+export async function openConnection(page: Page, connectionName: string): Promise<void> {
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'Overview', level: 1 })).toBeVisible();
+  const nav = page.getByRole('navigation', { name: 'Connections' });
+  await nav.getByRole('link', { name: new RegExp(escapeRegExp(connectionName)) }).first().click();
+  await expect(page.getByRole('heading', { name: connectionName, level: 1 })).toBeVisible();
+}
+
+/** Finds a destination by typing in the search box and opens it. */
+export async function findDestination(page: Page, name: string): Promise<void> {
+  await page.getByRole('searchbox', { name: 'Search destinations' }).fill(name);
+  const grid = page.getByRole('grid', { name: 'Destinations' });
+  const link = grid.getByRole('link', { name, exact: true });
+  // The server caches the list for a second: a destination made just before may need one refetch.
+  await expect(async () => {
+    await expect(link).toBeVisible({ timeout: 2_000 });
+  }).toPass({ timeout: 20_000, intervals: [500, 1000, 2000] });
+  await link.click();
+  await expect(page.getByRole('heading', { name, level: 1 })).toBeVisible();
+}
+
+export function destinationTab(page: Page, label: 'Messages' | 'Live tail' | 'Consumers' | 'Metrics' | 'Configuration' | 'Publish'): Locator {
+  return page.getByRole('navigation', { name: 'Destination views' }).getByRole('link', { name: label, exact: true });
+}
+
+/** Where reading has side effects the UI asks first; says yes when asked. */
+export async function confirmPeekIfAsked(page: Page, action: string): Promise<void> {
+  const button = page.getByRole('button', { name: `${action} anyway` });
+  if (await button.isVisible()) await button.click();
+}
+
+/** Values of a `dl.kv` list by their `dt` label. */
+export function definition(scope: Locator, term: string): Locator {
+  return scope.locator(`dt:text-is("${term}") + dd`);
+}
+
+/** No serious or critical axe violation on the page as it is now. */
+export async function expectAccessible(page: Page, info: TestInfo, view: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const report = bad.map((v) => `${v.impact} ${v.id}: ${v.help}\n${v.nodes.slice(0, 5).map((n) => `    ${n.target.join(' ')} — ${n.failureSummary?.split('\n').join(' ')}`).join('\n')}`);
+  await info.attach(`axe-${view}.json`, { body: JSON.stringify(results.violations, null, 2), contentType: 'application/json' });
+  expect(report, `axe: serious/critical violations on ${view}`).toEqual([]);
+}
