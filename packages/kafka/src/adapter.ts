@@ -238,9 +238,9 @@ export class KafkaAdapter implements BrokerAdapter {
       const started = performance.now();
       const versions = await this.raw.apiVersions();
       const latencyMs = Math.round((performance.now() - started) * 10) / 10;
-      // Kafka does not report its version; Produce v0–v2 were removed in 4.0 (KIP-896).
-      const produceMin = versions?.['0']?.minVersion;
-      const version = produceMin === undefined ? null : produceMin >= 3 ? 'Apache Kafka 4.0 or later' : 'Apache Kafka before 4.0';
+      // Kafka does not report its version; 4.0 removed Fetch v0–v3 (KIP-896).
+      const fetchMin = versions?.['1']?.minVersion;
+      const version = fetchMin === undefined ? null : fetchMin >= 4 ? 'Apache Kafka 4.0 or later' : 'Apache Kafka before 4.0';
       return { version, latencyMs };
     });
   }
@@ -587,9 +587,16 @@ export class KafkaAdapter implements BrokerAdapter {
       Promise.race([p.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, this.config.operationTimeoutMs))]);
     await Promise.all([...this.children].map((c) => bounded(c.close())));
     this.children.clear();
-    const admin = this.adminClient ?? (this.adminConnecting ? await this.adminConnecting.catch(() => null) : null);
+    const admin = this.adminClient;
+    const connecting = this.adminConnecting;
     this.adminClient = null;
-    await Promise.all([bounded(admin?.disconnect() ?? Promise.resolve()), bounded(this.publisher.reset()), bounded(this.raw.disconnect())]);
+    await Promise.all([
+      bounded(admin?.disconnect() ?? Promise.resolve()),
+      // An admin still connecting (to an unreachable broker) is disconnected by its own failure path, or here once it connects.
+      bounded(connecting?.then((a) => a.disconnect()) ?? Promise.resolve()),
+      bounded(this.publisher.reset()),
+      bounded(this.raw.disconnect()),
+    ]);
   }
 }
 

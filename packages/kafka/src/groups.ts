@@ -50,7 +50,9 @@ export async function groupOverviews(deps: GroupsDeps, names?: string[]): Promis
       }
       return {
         name,
-        state: d?.state ?? 'Unknown',
+        // Kafka 4's new-protocol groups (KIP-848, group.protocol=consumer) answer the classic
+        // DescribeGroups that kafkajs speaks with "Dead" and no members although they are listed.
+        state: d === undefined || d.state === 'Dead' ? 'Unknown' : d.state,
         protocolType: d?.protocolType ?? '',
         members: (d?.members ?? []).map((m) => ({
           id: m.memberId,
