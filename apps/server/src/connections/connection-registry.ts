@@ -49,6 +49,7 @@ export class ConnectionRegistry {
       const reason = `the connection could not be created: ${error instanceof Error ? error.message : String(error)}`;
       connection = new Connection(config.id, config.name ?? config.id, config.kind, config.readOnly, null, reason, timeout, firstProbeWait);
     }
+    connection.onUnreachable = () => this.monitor.probeSoon(connection);
     this.connections.set(config.id, connection);
     this.monitor.watch(connection);
   }

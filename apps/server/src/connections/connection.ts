@@ -32,6 +32,8 @@ const NETWORK_ERROR = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|
  */
 export class Connection {
   health: ConnectionHealth = { status: 'connecting', reason: null, checkedAt: null, latencyMs: null, version: null, failures: 0 };
+  /** Called when a call found the broker unreachable, so the monitor re-probes at once. */
+  onUnreachable: (() => void) | null = null;
   /** Resolves after the first health probe settles. */
   readonly firstProbe: Promise<void>;
   private settleFirstProbe!: () => void;
@@ -108,11 +110,13 @@ export class Connection {
 
   mapError(error: unknown): unknown {
     if (isMailroomError(error)) {
-      if (error.code === 'UNAVAILABLE' && !error.message.startsWith('broker ')) return this.unreachable(error.message);
-      return error;
+      if (error.code !== 'UNAVAILABLE') return error;
+      this.onUnreachable?.();
+      return error.message.startsWith('broker ') ? error : this.unreachable(error.message);
     }
     const message = error instanceof Error ? error.message : String(error);
-    if (NETWORK_ERROR.test(message)) return this.unreachable(message);
-    return error;
+    if (!NETWORK_ERROR.test(message)) return error;
+    this.onUnreachable?.();
+    return this.unreachable(message);
   }
 }

@@ -92,7 +92,7 @@ export class RedriveManager {
   async start(input: StartRedriveInput): Promise<RedriveTask> {
     const connection = this.connections.get(input.connectionId);
     if (connection.readOnly && !input.dryRun) throw new ForbiddenError(`Connection ${connection.label} is read-only: redrive is disabled`);
-    const adapter = connection.requireAdapter();
+    const adapter = await connection.reachableAdapter();
     adapter.validateDestinationName(input.source);
     if (input.target !== null) adapter.validateDestinationName(input.target);
     selectionFor(input.selection); // throws InvalidInputError with a position for a bad filter

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ConnectionInfo } from '../connections/connection';
 import { knownKinds } from '../connections/adapter-registry';
-import { connectionOf } from './helpers';
+import { connectionOf, waitForWake } from './helpers';
 import { connectionId } from './schemas';
 import { publicProcedure, router } from './trpc';
 
@@ -20,23 +20,13 @@ export const connectionsRouter = router({
     .subscription(async function* ({ ctx, input, signal }) {
       const { connections, metrics } = ctx.services;
       const close = metrics.subscriberOpened('connections.health');
-      let changed: (() => void) | null = null;
-      const off = connections.onChange(() => changed?.());
+      let changed: () => void = () => undefined;
+      const off = connections.onChange(() => changed());
       try {
         while (!signal?.aborted) {
           metrics.eventSent('connections.health');
           yield connections.list();
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(finish, input.intervalMs);
-            function finish() {
-              clearTimeout(timer);
-              signal?.removeEventListener('abort', finish);
-              changed = null;
-              resolve();
-            }
-            changed = finish;
-            signal?.addEventListener('abort', finish, { once: true });
-          });
+          await waitForWake((wake) => (changed = wake), signal, input.intervalMs);
         }
       } finally {
         off();

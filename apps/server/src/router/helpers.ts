@@ -28,3 +28,22 @@ export function pause(ms: number, signal: AbortSignal | undefined): Promise<void
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+/**
+ * Waits until `register`'s wake function is called, `timeoutMs` passes (when given) or `signal`
+ * aborts, and removes its listeners afterwards (subscriptions loop on this for hours).
+ */
+export function waitForWake(register: (wake: () => void) => void, signal: AbortSignal | undefined, timeoutMs?: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = timeoutMs === undefined ? null : setTimeout(done, timeoutMs);
+    function done() {
+      if (timer !== null) clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      register(() => undefined);
+      resolve();
+    }
+    register(done);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { WireMetricsSnapshot } from '../metrics/metrics-service';
-import { connectionOf } from './helpers';
+import { connectionOf, waitForWake } from './helpers';
 import { connectionId } from './schemas';
 import { publicProcedure, router } from './trpc';
 
@@ -21,10 +21,10 @@ export const metricsRouter = router({
     const connection = connectionOf(ctx, input.connectionId);
     const { metrics } = ctx.services;
     const queue: WireMetricsSnapshot[] = [];
-    let wake: (() => void) | null = null;
+    let wake: () => void = () => undefined;
     const off = metrics.onSnapshot(connection.id, (snapshot) => {
       queue.splice(0, queue.length, snapshot); // only the newest matters
-      wake?.();
+      wake();
     });
     const close = metrics.subscriberOpened('metrics.live');
     try {
@@ -35,11 +35,7 @@ export const metricsRouter = router({
       }
       while (!signal?.aborted) {
         if (queue.length === 0) {
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            signal?.addEventListener('abort', () => resolve(), { once: true });
-          });
-          wake = null;
+          await waitForWake((w) => (wake = w), signal);
           continue;
         }
         metrics.eventSent('metrics.live');

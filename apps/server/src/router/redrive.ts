@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { tracked } from '@trpc/server';
 import type { RedriveTask } from '../redrive/types';
 import { toTRPCError } from '../errors';
+import { pause, waitForWake } from './helpers';
 import { connectionId, destinationName, lastEventId, redriveSelectionSchema } from './schemas';
 import { publicProcedure, router } from './trpc';
 
@@ -44,11 +45,11 @@ export const redriveRouter = router({
       }
       let latest: RedriveTask = task;
       let changed = false;
-      let wake: (() => void) | null = null;
+      let wake: () => void = () => undefined;
       const off = redrive.subscribe(input.taskId, (t) => {
         latest = t;
         changed = true;
-        wake?.();
+        wake();
       });
       const close = metrics.subscriberOpened('redrive.progress');
       let version = 0;
@@ -58,14 +59,8 @@ export const redriveRouter = router({
           metrics.eventSent('redrive.progress');
           yield tracked(`${latest.id}.${version}`, latest);
           if (latest.status !== 'running' || signal?.aborted) return;
-          await new Promise<void>((resolve) => setTimeout(resolve, input.minIntervalMs));
-          if (!changed) {
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-              signal?.addEventListener('abort', () => resolve(), { once: true });
-            });
-            wake = null;
-          }
+          await pause(input.minIntervalMs, signal);
+          if (!changed) await waitForWake((w) => (wake = w), signal);
           changed = false;
           if (signal?.aborted) return;
         }
