@@ -87,8 +87,13 @@ export class KafkaAdapter implements BrokerAdapter {
   private closed = false;
 
   constructor(config: KafkaAdapterConfig) {
-    if (!Array.isArray(config.brokers) || config.brokers.length === 0) throw new InvalidInputError('Kafka needs at least one broker address (host:port)');
-    this.config = resolveConfig(config);
+    // Config files may say "host:9092,host2:9092" where the type says string[].
+    const listed: unknown = config?.brokers;
+    const brokers = typeof listed === 'string' ? listed.split(',').map((b) => b.trim()).filter((b) => b.length > 0) : listed;
+    if (!Array.isArray(brokers) || brokers.length === 0 || !brokers.every((b) => typeof b === 'string' && /^[^\s:]+:\d+$/.test(b))) {
+      throw new InvalidInputError('Kafka needs at least one broker address as host:port (KAFKA_BROKERS)');
+    }
+    this.config = resolveConfig({ ...config, brokers: brokers as string[] });
     this.naming = new DeadLetterNaming(this.config.deadLetterPatterns);
     this.kafka = createKafka(this.config);
     this.raw = new RawKafka(this.kafka);

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidInputError, utf8, type ReceivedMessage } from '@mailroom/core';
+import { newAdapter, uniqueName } from './helpers';
+import { createKafkaAdapter, type KafkaAdapter } from '../src';
+
+let adapter: KafkaAdapter;
+const topic = uniqueName('consumer');
+
+beforeAll(async () => {
+  adapter = newAdapter();
+  await adapter.createDestination(topic, { partitions: 2 });
+});
+
+afterAll(async () => {
+  await adapter.deleteDestination(topic).catch(() => undefined);
+  await adapter.close();
+});
+
+describe('consumer', () => {
+  it('stays bounded while nobody polls (pause/resume) and then delivers every message once, in order per partition', async () => {
+    const consumer = adapter.createConsumer({ group: uniqueName('g'), maxMessages: 10 });
+    await consumer.subscribe([topic]);
+    const total = 4000;
+    for (let i = 0; i < total; i += 1000) {
+      await adapter.publish(topic, Array.from({ length: 1000 }, (_, j) => ({ key: `k-${(i + j) % 13}`, value: utf8(String(i + j)), headers: {} })));
+    }
+    // Let kafkajs fetch as far as it will: the buffer pauses the topic at 1000 messages.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const buffered = (consumer as unknown as { buffer: unknown[] }).buffer.length;
+    expect(buffered).toBeGreaterThanOrEqual(1000);
+    expect(buffered).toBeLessThan(total);
+    const got: ReceivedMessage[] = [];
+    const deadline = Date.now() + 30_000;
+    while (got.length < total && Date.now() < deadline) {
+      const batch = await consumer.poll(500);
+      expect(batch.length).toBeLessThanOrEqual(10);
+      got.push(...batch);
+      if (batch.length > 0) await consumer.commit();
+    }
+    expect(await consumer.poll(300)).toEqual([]);
+    await consumer.close();
+    expect(got.length).toBe(total);
+    expect(new Set(got.map((m) => m.id)).size).toBe(total);
+    for (const partition of [0, 1]) {
+      const offsets = got.filter((m) => m.partition === partition).map((m) => Number(m.id.split(':')[1]));
+      expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+    }
+  });
+
+  it('validates its arguments', async () => {
+    expect(() => adapter.createConsumer({ group: '' })).toThrow(InvalidInputError);
+    const consumer = adapter.createConsumer({ group: uniqueName('g') });
+    await expect(consumer.poll(10)).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(consumer.subscribe([])).rejects.toBeInstanceOf(InvalidInputError);
+    await consumer.close();
+    expect(() => createKafkaAdapter({ brokers: [] })).toThrow(InvalidInputError);
+    const fromString = createKafkaAdapter({ brokers: '127.0.0.1:9092' as unknown as string[] });
+    expect((await fromString.ping()).version).not.toBeNull();
+    await fromString.close();
+  });
+});
