@@ -142,6 +142,8 @@ describe('router on the embedded memory broker', () => {
 
   it('metrics, dead letters, groups and the Prometheus endpoint read the collector', async () => {
     await adapter().createDestination('orders-m', { partitions: 2, deadLetter: { destination: 'orders-m.dlq', maxDeliveries: 3 } });
+    const idle = adapter().createConsumer({ group: 'billing' });
+    await idle.subscribe(['orders-m']);
     await adapter().publish('orders-m', [{ key: 'a', value: utf8('1'), headers: {} }]);
     const snapshot = await app.caller.metrics.snapshot({ connectionId: 'memory', maxAgeMs: 0 });
     expect(snapshot.destinations.find((d) => d.destination === 'orders-m')).toBeTruthy();
@@ -151,6 +153,11 @@ describe('router on the embedded memory broker', () => {
     const text = (await app.services.metrics.render()).body;
     expect(text).toMatch(/mailroom_destination_depth\{connection="memory",destination="orders-m"\} 1/);
     expect(text).toMatch(/mailroom_connection_up\{connection="memory",kind="memory"\} 1/);
+    expect(text).toMatch(/mailroom_group_lag\{connection="memory",group="billing",destination="orders-m"\} 1/);
+    expect(text).toMatch(/mailroom_destination_lag\{connection="memory",destination="orders-m"\} 1/);
+    const groups = await app.caller.groups.list({ connectionId: 'memory', destination: 'orders-m' });
+    expect(groups.map((g) => [g.name, g.lag])).toEqual([['billing', 1]]);
+    await idle.close();
     expect(text).toMatch(/mailroom_trpc_requests_total\{path="metrics.snapshot",type="query",code="OK"\} 1/);
   });
 });

@@ -77,6 +77,20 @@ export class MetricsService {
     destinationGauge('mailroom_destination_deliver_rate', 'Messages delivered per second', (d) => d.deliverRate);
     destinationGauge('mailroom_destination_ack_rate', 'Messages acknowledged per second', (d) => d.ackRate);
     destinationGauge('mailroom_destination_oldest_age_seconds', 'Age of the oldest stored message', (d) => (d.oldestAgeMs === null ? null : d.oldestAgeMs / 1000));
+    new Gauge({
+      name: 'mailroom_destination_lag',
+      help: 'Messages not yet consumed, summed over the consumer groups of the destination',
+      labelNames: ['connection', 'destination'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        each((connection, snapshot) => {
+          const lag = new Map<string, number>();
+          for (const g of snapshot.groups) if (g.lag !== null) lag.set(g.destination, (lag.get(g.destination) ?? 0) + g.lag);
+          for (const [destination, value] of lag) this.set({ connection, destination }, value);
+        });
+      },
+    });
     const groupGauge = (name: string, help: string, pick: (g: MetricsSnapshot['groups'][number]) => number | null) =>
       new Gauge({
         name,
