@@ -78,7 +78,9 @@ export class KafkaAdapter implements BrokerAdapter {
   private readonly raw: RawKafka;
   private readonly naming: DeadLetterNaming;
   private readonly publisher: ProducerHandle;
+  /** Separate trackers: a listing right after a metrics snapshot must not yield a rate over a few ms. */
   private readonly rates = new RateTracker();
+  private readonly metricRates = new RateTracker();
   private readonly children = new Set<{ close(): Promise<void> }>();
   /** DLQs found by origin headers (not by name), remembered so browse can mark their records. */
   private readonly headerDeadLetters = new Map<string, Set<string>>();
@@ -559,7 +561,7 @@ export class KafkaAdapter implements BrokerAdapter {
               if (high !== undefined) lag += Math.max(0, high - offset);
               consumed += offset;
             }
-            consumeRate = this.rates.observe(`group:${g.name}:${topic}`, consumed);
+            consumeRate = this.metricRates.observe(`group:${g.name}:${topic}`, consumed);
             if (consumeRate !== null) deliverRates.set(topic, (deliverRates.get(topic) ?? 0) + consumeRate);
           }
           groupMetrics.push({ group: g.name, destination: topic, lag, pending: null, consumeRate });
@@ -575,7 +577,7 @@ export class KafkaAdapter implements BrokerAdapter {
           inFlight: null,
           delayed: null,
           consumers: consumers.get(name) ?? 0,
-          publishRate: this.rates.observe(`topic:${name}`, produced),
+          publishRate: this.metricRates.observe(`topic:${name}`, produced),
           deliverRate: deliverRates.get(name) ?? null,
           ackRate: null,
           oldestAgeMs: null,

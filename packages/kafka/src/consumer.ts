@@ -47,6 +47,7 @@ export class KafkaMessageConsumer implements MessageConsumer {
   private crash: unknown = null;
   private paused = false;
   private waiters: (() => void)[] = [];
+  private joinWaiters: (() => void)[] = [];
   private readonly capacity: number;
 
   constructor(
@@ -146,6 +147,21 @@ export class KafkaMessageConsumer implements MessageConsumer {
     for (const key of [...this.polled.keys()]) if (!next.has(key)) this.polled.delete(key);
     for (const key of [...this.nextExpected.keys()]) if (!next.has(key)) this.nextExpected.delete(key);
     this.assigned = next;
+    const joined = this.joinWaiters;
+    this.joinWaiters = [];
+    for (const w of joined) w();
+  }
+
+  private waitForJoin(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.joinWaiters = this.joinWaiters.filter((w) => w !== done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.joinWaiters.push(done);
+    });
   }
 
   private async onBatch({ batch, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
@@ -201,9 +217,10 @@ export class KafkaMessageConsumer implements MessageConsumer {
     try {
       await attempt();
     } catch (error) {
-      // A rebalance in progress refuses commits; retry once the group has settled.
+      // A rebalance in progress refuses commits; retry once this member has rejoined, for the
+      // partitions it still owns (the others' new owner redelivers them: at-least-once).
       if (!isMailroomError(error) || error.code !== 'CONFLICT') throw error;
-      await this.waitForWake(this.settings.heartbeatIntervalMs * 4);
+      await this.waitForJoin(this.settings.sessionTimeoutMs);
       await attempt();
     }
   }
