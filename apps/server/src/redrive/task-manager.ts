@@ -172,7 +172,7 @@ export class RedriveManager {
           entry.record.task.error = mapped.message;
           entry.record.task.resumes += 1;
           this.notify(entry);
-          await this.store.write(entry.record);
+          await this.store.write(entry.record).catch(() => undefined);
           await sleep(Math.min(10_000, 500 * 2 ** Math.min(outage, 5)), signal);
           continue;
         }
@@ -198,7 +198,7 @@ export class RedriveManager {
       this.finish(entry, { status: 'cancelled', error: null });
       return;
     }
-    void this.store.write(entry.record);
+    void this.store.write(entry.record).catch((error) => this.log(`could not persist task ${entry.record.task.id}: ${String(error)}`));
   }
 
   private progress(entry: Entry, progress: RedriveProgress): void {
