@@ -128,6 +128,22 @@ export async function describe(management: ManagementClient, config: ResolvedCon
     configOut['exchange.type'] = exchange.type;
     for (const [key, value] of Object.entries(exchange.arguments ?? {})) configOut[`exchange.${key}`] = headerText(value) ?? '';
   }
+  // Bindings: what feeds this queue, and where this exchange routes.
+  if (queue) {
+    const bindings = await management.bindingsOf(name).catch(() => []);
+    for (const b of bindings) {
+      if (b.source === '') continue;
+      const key = `binding:${b.source}`;
+      configOut[key] = configOut[key] === undefined ? b.routing_key : `${configOut[key]}, ${b.routing_key}`;
+    }
+  }
+  if (exchange) {
+    const bindings = await management.bindingsFrom(name).catch(() => []);
+    for (const b of bindings) {
+      const key = `routesTo:${b.destination_type}:${b.destination}`;
+      configOut[key] = configOut[key] === undefined ? b.routing_key : `${configOut[key]}, ${b.routing_key}`;
+    }
+  }
   return { ...summary, partitionDetails: [], config: configOut };
 }
 

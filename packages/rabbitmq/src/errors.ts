@@ -79,7 +79,7 @@ export function mapAmqpError(error: unknown, what: string): MailroomError {
   }
   if (
     (error instanceof Error && error.name === 'IllegalOperationError') ||
-    /closed|socket|timeout|handshake|heartbeat|connect/i.test(message)
+    /closed|ended|no reply will be forthcoming|socket|timeout|handshake|heartbeat|connect/i.test(message)
   ) {
     return new BrokerUnavailableError(`Lost the RabbitMQ connection while trying to ${what}: ${message}`, {
       hint: 'Check that RabbitMQ is running; the operation can be retried.',

@@ -211,6 +211,10 @@ export async function runRedrive(deps: RedriveDeps, request: RedriveRequest, con
     const connection = await holder.connection();
     const channel: Channel = await connection.createChannel();
     channel.on('error', () => undefined);
+    let channelClosed = false;
+    channel.on('close', () => {
+      channelClosed = true;
+    });
     // Only delivery tags are kept for messages that stay: their bodies may be large.
     const held: number[] = [];
     const hold = (message: GetMessage) => held.push(message.fields.deliveryTag);
@@ -316,7 +320,12 @@ export async function runRedrive(deps: RedriveDeps, request: RedriveRequest, con
       }
       return 'done';
     } catch (error) {
-      throw mapAmqpError(error, `redrive from ${request.source}`);
+      const mapped = mapAmqpError(error, `redrive from ${request.source}`);
+      // Whatever amqplib says when the channel dies under a pending call, it is a lost channel.
+      if (channelClosed && !(mapped instanceof BrokerUnavailableError)) {
+        throw new BrokerUnavailableError(`Lost the RabbitMQ channel while redriving from ${request.source}: ${mapped.message}`, { cause: error });
+      }
+      throw mapped;
     } finally {
       // Whatever stays unacked goes back to the DLQ, in its original order.
       try {

@@ -172,7 +172,11 @@ describe('admin', () => {
     broker.track('queue', name);
     broker.track('exchange', name);
     await expect(adapter.createDestination(name, { type: 'quorum' }), 'same name, other queue type').rejects.toBeInstanceOf(ConflictError);
-    expect((await adapter.describeDestination(name)).kind, 'the next operation works').toBe('topic');
+    const detail = await adapter.describeDestination(name);
+    expect(detail.kind, 'the next operation works').toBe('topic');
+    expect(detail.config['binding:' + name], 'the topic queue is bound to its exchange with #').toBe('#');
+    expect(detail.config[`routesTo:queue:${name}`]).toBe('#');
+    expect(detail.config['exchange.type']).toBe('topic');
     await expect(adapter.createDestination(uniqueName('parts'), { partitions: 3 })).rejects.toBeInstanceOf(UnsupportedError);
   });
 

@@ -47,6 +47,10 @@ describe('redrive of 10,000 dead letters', () => {
   }, 60_000);
 
   async function deadLetterAll(): Promise<void> {
+    const ch = await broker.channel();
+    await ch.purgeQueue(work);
+    await ch.purgeQueue(dlq);
+    await ch.close();
     const batch = 1000;
     for (let i = 0; i < COUNT; i += batch) {
       await broker.sendToQueue(
@@ -82,7 +86,8 @@ describe('redrive of 10,000 dead letters', () => {
     let killing: Promise<void> | null = null;
     const checkpoint = checkpointStore();
     const report = await adapter.redrive(
-      { taskId, source: dlq, target: null, selection: { kind: 'all' }, ratePerSecond: null, dryRun: false },
+      // Rate-limited so the connection is still there (and listed by the management API) midway.
+      { taskId, source: dlq, target: null, selection: { kind: 'all' }, ratePerSecond: 2500, dryRun: false },
       {
         signal: new AbortController().signal,
         checkpoint,
@@ -90,7 +95,12 @@ describe('redrive of 10,000 dead letters', () => {
           progress.push({ ...p });
           if (p.moved >= 3000 && killing === null) {
             killing = (async () => {
+              const deadline = Date.now() + 2000;
               killed = await broker.connectionsNamed(`mailroom-test/redrive:${taskId}`);
+              while (killed.length === 0 && Date.now() < deadline) {
+                await new Promise((r) => setTimeout(r, 100));
+                killed = await broker.connectionsNamed(`mailroom-test/redrive:${taskId}`);
+              }
               for (const name of killed) await broker.management.closeConnection(name);
             })();
           }
@@ -98,12 +108,13 @@ describe('redrive of 10,000 dead letters', () => {
       },
     );
     await killing;
-    console.info(`redrive with killed connection: moved=${report.moved} possiblyDuplicated=${report.possiblyDuplicated} progress events=${progress.length}`);
+    console.info(`redrive with killed connection: ${JSON.stringify({ ...report, failures: report.failures.slice(0, 3) })}, progress events=${progress.length}, killed=${killed.length}`);
     expect(killed.length, 'the redrive connection was found by its connection_name and closed').toBe(1);
     expect(report.outcome, report.error ?? '').toBe('completed');
     expect(report.failed).toBe(0);
     expect(report.moved - report.possiblyDuplicated).toBeLessThanOrEqual(COUNT);
     expect(report.moved).toBeGreaterThanOrEqual(COUNT);
+    expect(progress.some((p) => p.moved < COUNT && p.moved > 3000), 'the kill happened midway, not after the end').toBe(true);
     expect(progress.length, 'progress was reported along the way').toBeGreaterThan(3);
     expect(await broker.ctlCounts(dlq), 'the DLQ is empty').toEqual({ ready: 0, unacked: 0 });
     const back = await broker.ctlCounts(work);
