@@ -1,0 +1,69 @@
+import type { RetryPolicy } from '@mailroom/core';
+
+/** A message as the broker's own client sees it. */
+export interface NativeMessage {
+  key: string | null;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+export interface LaggingGroup {
+  group: string;
+  /** Lag as the broker itself reports it (its own client or CLI-equivalent API). */
+  lag: number;
+  /** Delivered but unacknowledged, where the broker tracks it per group. */
+  pending: number | null;
+}
+
+/**
+ * What the journeys need from one broker, done with that broker's own client library (never the
+ * dashboard, never the adapter), except where a journey explicitly runs an adapter's consumer.
+ */
+export interface BrokerKit {
+  /** Names a destination of this run (unique, valid on every broker). */
+  name(label: string): string;
+  /** A destination the dashboard can publish to and tail. */
+  createDestination(name: string): Promise<void>;
+  /** A destination plus its DLQ, linked the way this broker links them; returns the DLQ's name. */
+  createDestinationWithDeadLetters(name: string): Promise<string>;
+  publish(destination: string, message: NativeMessage): Promise<void>;
+  /** Everything stored on `destination` right now (queues: every visible message, released again). */
+  readAll(destination: string): Promise<NativeMessage[]>;
+  /** Publishes `messages` to `destination` and runs a consumer that fails every one into the DLQ. */
+  failIntoDeadLetters(destination: string, messages: NativeMessage[]): Promise<void>;
+  /** Messages stored on a DLQ, by the broker's count. */
+  depth(destination: string): Promise<number>;
+  /** A consumer group on `destination` that is behind, or null where the broker has no groups. */
+  makeLaggingGroup(destination: string): Promise<LaggingGroup | null>;
+  /** The group's lag, from the broker, now. */
+  lagOf(group: string, destination: string): Promise<number>;
+  /**
+   * True where a consumed message stays stored (logs: Kafka, Redis Streams, memory), so a
+   * redriven message sits next to its original; false for queues (SQS, RabbitMQ).
+   */
+  readonly keepsConsumedMessages: boolean;
+  /** What the DLQ view must show for a dead letter of `key`. */
+  deadLetterFacts(key: string): { reason: string; attempts: number };
+  /** Deletes everything this kit created and closes its clients. */
+  dispose(): Promise<void>;
+}
+
+/** Retry schedule of the failing consumers: three attempts, short delays (tests must be quick). */
+export const FAILING_POLICY: RetryPolicy = { maxAttempts: 3, initialDelayMs: 20, multiplier: 2, maxDelayMs: 200, jitter: 0.1 };
+
+/** The failing consumer's error: what the DLQ view must show as the reason. */
+export const failureReason = (key: string | null): string => `e2e: inventory service rejected ${key ?? 'a message'}`;
+
+export async function alwaysFail(message: { key: string | null }): Promise<void> {
+  throw new Error(failureReason(message.key));
+}
+
+/** Polls `check` until it returns true or the deadline passes; throws with `what` then. */
+export async function eventually(what: string, timeoutMs: number, check: () => Promise<boolean>, intervalMs = 200): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -1,0 +1,4 @@
+import { RabbitMqKit } from '../src/brokers/rabbitmq';
+import { defineBrokerJourneys } from '../src/journeys';
+
+defineBrokerJourneys('rabbitmq', () => new RabbitMqKit());

@@ -1,0 +1,4 @@
+import { RedisKit } from '../src/brokers/redis';
+import { defineBrokerJourneys } from '../src/journeys';
+
+defineBrokerJourneys('redis', () => new RedisKit());
