@@ -68,7 +68,29 @@ export function summaries(snapshot: Snapshot): DestinationSummary[] {
   const exchanges = new Map(snapshot.exchanges.filter((e) => !isSystemExchange(e)).map((e) => [e.name, e]));
   const names = [...new Set([...queues.keys(), ...exchanges.keys()])].sort();
   const dlqSources = new Map(snapshot.graph.links.map((l) => [l.deadLetter, l.origins]));
-  return names.map((name) => summaryOf(name, queues.get(name), exchanges.get(name), snapshot.graph, dlqSources));
+  const lag = groupLag(snapshot.queues);
+  return names.map((name) => {
+    const summary = summaryOf(name, queues.get(name), exchanges.get(name), snapshot.graph, dlqSources);
+    summary.lag = lag.get(name) ?? null;
+    return summary;
+  });
+}
+
+/** A group's lag: what its queue holds that was not acknowledged yet (ready + delivered-unacked), like end − committed. */
+export function queueLag(queue: MgmtQueue): number | null {
+  if (typeof queue.messages_ready !== 'number') return null;
+  return queue.messages_ready + (queue.messages_unacknowledged ?? 0);
+}
+
+/** Per topic: the lag summed over its consumer-group queues. */
+function groupLag(queues: MgmtQueue[]): Map<string, number> {
+  const lag = new Map<string, number>();
+  for (const queue of queues) {
+    const topic = queue.arguments?.[GroupArgs.topic];
+    const value = queueLag(queue);
+    if (typeof topic === 'string' && value !== null) lag.set(topic, (lag.get(topic) ?? 0) + value);
+  }
+  return lag;
 }
 
 function summaryOf(
@@ -117,6 +139,7 @@ export async function describe(management: ManagementClient, config: ResolvedCon
   const snapshot = await readSnapshot(management, config);
   const dlqSources = new Map(snapshot.graph.links.map((l) => [l.deadLetter, l.origins]));
   const summary = summaryOf(name, queue, exchange && !isSystemExchange(exchange) ? exchange : undefined, snapshot.graph, dlqSources);
+  summary.lag = groupLag(snapshot.queues).get(name) ?? null;
   const configOut: Record<string, string> = {};
   for (const [key, value] of Object.entries(queue?.arguments ?? {})) configOut[key] = headerText(value) ?? '';
   const effective = queue?.effective_policy_definition;
@@ -171,7 +194,7 @@ export function metricsOf(snapshot: Snapshot, now: Date): MetricsSnapshot {
       groups.push({
         group,
         destination: topic,
-        lag: queue.messages_ready ?? null,
+        lag: queueLag(queue),
         pending: queue.messages_unacknowledged ?? null,
         consumeRate: rate(stats?.ack_details),
       });

@@ -2,6 +2,7 @@ import { NotFoundError, type ConsumerGroupDetail, type ConsumerGroupSummary } fr
 import type { ResolvedConfig } from './config';
 import type { ManagementClient, MgmtQueue } from './management';
 import { GroupArgs } from './topology';
+import { queueLag } from './destinations';
 
 function summaryOf(queue: MgmtQueue, name: string, destination: string): ConsumerGroupSummary {
   const consumers = queue.consumers ?? 0;
@@ -10,7 +11,7 @@ function summaryOf(queue: MgmtQueue, name: string, destination: string): Consume
     destinations: [destination],
     state: consumers > 0 ? 'active' : 'idle',
     members: consumers,
-    lag: queue.messages_ready ?? null,
+    lag: queueLag(queue),
     pending: queue.messages_unacknowledged ?? null,
   };
 }
@@ -71,7 +72,7 @@ export async function describeGroup(management: ManagementClient, config: Resolv
   const summary = summaryOf(queue, name, dest);
   return {
     ...summary,
-    partitions: [{ destination: dest, partition: null, committed: null, end: null, lag: queue.messages_ready ?? null }],
+    partitions: [{ destination: dest, partition: null, committed: null, end: null, lag: queueLag(queue) }],
     membersDetail: (queue.consumer_details ?? []).map((c) => ({
       id: c.consumer_tag,
       host: c.channel_details?.peer_host ?? null,

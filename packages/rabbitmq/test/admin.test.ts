@@ -82,6 +82,7 @@ describe('admin', () => {
     const producer = adapter.createProducer();
     await producer.sendBatch(topic, Array.from({ length: 5 }, (_, i) => ({ key: null, value: utf8(`g-${i}`), headers: {}, timestamp: new Date() })));
     expect((await consumer.poll(2000)).length).toBe(2);
+    await consumer.commit();
     const groups = await waitUntil(() => adapter.listConsumerGroups(topic), (g) => g[0]?.members === 1 && g[0].pending !== null, 15_000);
     expect(groups.map((g) => g.name)).toEqual(['billing']);
     expect(groups[0]).toMatchObject({ destinations: [topic], state: 'active', members: 1 });
@@ -89,6 +90,9 @@ describe('admin', () => {
     expect(detail.membersDetail).toHaveLength(1);
     const metrics = await adapter.metrics();
     expect(metrics.groups.find((g) => g.group === 'billing' && g.destination === topic)).toBeDefined();
+    const listed = await waitUntil(async () => (await adapter.listDestinations()).find((d) => d.name === topic), (d) => d?.lag === 3, 15_000);
+    expect(listed?.lag, 'topic lag = unacknowledged messages of its group queues (5 sent, 2 committed)').toBe(3);
+    expect(listed?.kind).toBe('topic');
     await consumer.close();
     await producer.close();
     await expect(adapter.resetOffsets('billing', topic, { kind: 'earliest' })).rejects.toBeInstanceOf(UnsupportedError);
