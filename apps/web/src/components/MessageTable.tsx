@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import type { WireMessage } from '../api/types';
-import { formatBytes, formatTimestamp } from '../lib/format';
+import { formatBytes, formatShortTime, formatTimestamp } from '../lib/format';
 import { previewPayload } from '../lib/payload';
 import { VirtualTable, type Column } from './VirtualTable';
 
@@ -38,16 +38,16 @@ export function MessageTable({
     cols.push(
       { id: 'pos', header: partitions ? 'Offset' : 'Position / ID', width: 'minmax(90px, 1fr)', render: (m) => <span className="mono">{m.position ?? m.id}</span> },
     );
-    if (partitions) cols.push({ id: 'part', header: 'Part', width: '50px', align: 'right', render: (m) => m.partition ?? '—' });
+    if (partitions) cols.push({ id: 'part', header: 'Part.', width: '58px', align: 'right', render: (m) => m.partition ?? '—' });
     cols.push(
-      { id: 'time', header: 'Timestamp', width: '180px', render: (m) => <span className="mono">{formatTimestamp(m.timestamp)}</span> },
+      { id: 'time', header: 'Time', width: '148px', render: (m) => <span className="mono" title={formatTimestamp(m.timestamp)}>{formatShortTime(m.timestamp)}</span> },
       { id: 'key', header: 'Key', width: 'minmax(80px, 1fr)', render: (m) => (m.key === null ? <span className="muted">null</span> : <span className="mono" title={m.key}>{m.key}</span>) },
     );
     if (showDeadLetter) {
       cols.push(
         { id: 'origin', header: 'Origin', width: 'minmax(100px, 1fr)', render: (m) => <span className="mono">{m.deadLetter?.origin ?? '—'}</span> },
         { id: 'reason', header: 'Reason', width: 'minmax(120px, 1.4fr)', render: (m) => <span title={m.deadLetter?.reason ?? undefined}>{m.deadLetter?.reason ?? '—'}</span> },
-        { id: 'attempts', header: 'Attempts', width: '74px', align: 'right', render: (m) => m.deadLetter?.attempts ?? m.deliveryCount ?? '—' },
+        { id: 'attempts', header: 'Tries', width: '58px', align: 'right', render: (m) => m.deadLetter?.attempts ?? m.deliveryCount ?? '—' },
       );
     }
     cols.push(

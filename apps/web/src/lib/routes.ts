@@ -1,5 +1,9 @@
 /** Every view has a URL; these builders are the only place that knows the shapes. */
-const enc = encodeURIComponent;
+/**
+ * Dots are escaped too: destination names like `orders.DLT` would otherwise look like a file
+ * extension to the server's SPA fallback (and to any static file server) and get a 404.
+ */
+const enc = (s: string) => encodeURIComponent(s).replace(/\./g, '%2E');
 
 export type DestinationTab = 'messages' | 'tail' | 'consumers' | 'metrics' | 'config' | 'publish';
 

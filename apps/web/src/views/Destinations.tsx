@@ -91,8 +91,8 @@ export default function Destinations() {
       { id: 'lag', header: 'Lag', width: '100px', align: 'right', sortKey: 'lag', render: (d) => <span style={(d.lag ?? 0) > 0 ? { color: 'var(--warn)', fontWeight: 600 } : undefined}>{formatCount(d.lag)}</span> },
       { id: 'pub', header: 'In rate', width: '90px', align: 'right', sortKey: 'publishRate', render: (d) => formatRate(d.publishRate) },
       { id: 'del', header: 'Out rate', width: '90px', align: 'right', render: (d) => formatRate(d.deliverRate) },
-      { id: 'consumers', header: 'Consumers', width: '90px', align: 'right', render: (d) => formatCount(d.consumers) },
-      { id: 'partitions', header: 'Parts', width: '60px', align: 'right', render: (d) => formatCount(d.partitions) },
+      { id: 'consumers', header: 'Consumers', width: '104px', align: 'right', render: (d) => formatCount(d.consumers) },
+      { id: 'partitions', header: 'Partitions', width: '96px', align: 'right', render: (d) => formatCount(d.partitions) },
       {
         id: 'dlq', header: 'Dead letters to', width: 'minmax(140px, 1.4fr)',
         render: (d) => d.deadLetter === null ? <span className="muted">{d.isDeadLetter ? '' : 'none'}</span> : (

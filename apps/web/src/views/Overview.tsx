@@ -10,6 +10,9 @@ import { Alert, EmptyState, ErrorState, LoadingRows } from '../components/States
 import { formatCompact, formatCount, formatDuration } from '../lib/format';
 import { routes } from '../lib/routes';
 
+/** A broker that is down is what the operator came for: it goes first. */
+const HEALTH_ORDER: Record<string, number> = { down: 0, connecting: 1, up: 2 };
+
 export default function Overview() {
   const connections = useConnections();
   const list = connections.data ?? [];
@@ -32,7 +35,7 @@ export default function Overview() {
         </div>
       )}
       <div className="stack">
-        {list.map((c) => (
+        {[...list].sort((a, b) => (HEALTH_ORDER[a.health.status] ?? 2) - (HEALTH_ORDER[b.health.status] ?? 2)).map((c) => (
           <ConnectionCard key={c.id} connection={c} />
         ))}
       </div>
