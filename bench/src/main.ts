@@ -1,0 +1,116 @@
+/**
+ * `pnpm --filter @mailroom/bench bench`: brings the brokers up, runs every benchmark against the
+ * real server over HTTP, prints the table and writes results/latest.{json,md} (a run limited by
+ * BENCH_ONLY / BENCH_BROKERS writes results/run-<time>.{json,md} instead, and leaves latest alone).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runListing } from './benchmarks/listing';
+import { runLatency } from './benchmarks/latency';
+import { runPublish } from './benchmarks/publish';
+import { runRedrive } from './benchmarks/redrive';
+import { runScan } from './benchmarks/scan';
+import { runTail } from './benchmarks/tail';
+import { runWeb } from './benchmarks/web';
+import { BENCHMARKS, BROKERS, loadConfig, type BenchmarkId, type Broker } from './config';
+import type { BenchContext } from './context';
+import { machineInfo } from './machine';
+import { renderMarkdown, renderText, type BenchResults, type BenchRow } from './report';
+
+const RUNNERS: Record<BenchmarkId, (ctx: BenchContext) => Promise<void>> = {
+  tail: runTail,
+  scan: runScan,
+  redrive: runRedrive,
+  publish: runPublish,
+  listing: runListing,
+  latency: runLatency,
+  web: runWeb,
+};
+
+const README_START = '<!-- bench:latest:start -->';
+const README_END = '<!-- bench:latest:end -->';
+
+function log(message: string): void {
+  const t = new Date().toISOString().slice(11, 19);
+  process.stdout.write(`[bench ${t}] ${message}\n`);
+}
+
+function brokersUp(repoRoot: string): void {
+  log('bringing the brokers up (bash infra/brokers.sh up)');
+  const result = spawnSync('bash', ['infra/brokers.sh', 'up'], { cwd: repoRoot, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`infra/brokers.sh up failed (exit ${result.status})`);
+}
+
+/** Puts the table between the README's markers, so the README always shows the latest full run. */
+function updateReadme(readme: string, markdown: string): void {
+  let text: string;
+  try {
+    text = readFileSync(readme, 'utf8');
+  } catch {
+    return;
+  }
+  const start = text.indexOf(README_START);
+  const end = text.indexOf(README_END);
+  if (start < 0 || end < start) return;
+  writeFileSync(readme, `${text.slice(0, start + README_START.length)}\n${markdown}${text.slice(end)}`);
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const startedAt = new Date();
+  if (config.brokersUp) brokersUp(config.repoRoot);
+  const machine = machineInfo(config.repoRoot);
+  const rows: BenchRow[] = [];
+  const errors: BenchResults['errors'] = [];
+  const ctx: BenchContext = {
+    config,
+    log,
+    add: (row) => rows.push(row),
+    fail: (benchmark, broker, error) => {
+      const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      log(`FAILED ${benchmark}${broker ? ` (${broker})` : ''}: ${text}`);
+      errors.push({ benchmark, broker, error: error instanceof Error ? error.message : String(error) });
+    },
+  };
+  log(`scale ${config.scale}; benchmarks ${config.only.join(', ')}; brokers ${config.brokers.join(', ')}`);
+  for (const id of config.only) {
+    const started = performance.now();
+    try {
+      await RUNNERS[id](ctx);
+    } catch (error) {
+      ctx.fail(id, null, error);
+    }
+    log(`${id} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+  machine.loadAverageEnd = os.loadavg();
+  const finishedAt = new Date();
+  const complete = config.only.length === BENCHMARKS.length && config.brokers.length === BROKERS.length;
+  const results: BenchResults = {
+    version: 1,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+    command: complete ? `pnpm --filter @mailroom/bench bench${config.scale !== 0.1 ? ` (BENCH_SCALE=${config.scale})` : ''}` : `BENCH_ONLY=${config.only.join(',')} BENCH_BROKERS=${config.brokers.join(',')} pnpm --filter @mailroom/bench bench`,
+    scale: config.scale,
+    settings: { tailSeconds: config.tailSeconds, latencySeconds: config.latencySeconds, latencyRate: config.latencyRate, profile: config.profile, benchmarks: config.only, brokers: config.brokers as Broker[] },
+    machine,
+    rows,
+    errors,
+  };
+  const markdown = renderMarkdown(results);
+  mkdirSync(config.resultsDir, { recursive: true });
+  const base = complete ? 'latest' : `run-${startedAt.toISOString().replace(/[:.]/g, '-')}`;
+  writeFileSync(path.join(config.resultsDir, `${base}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(path.join(config.resultsDir, `${base}.md`), markdown);
+  if (complete) updateReadme(path.join(config.benchDir, 'README.md'), markdown);
+  process.stdout.write(`\n${renderText(results)}\n\n${markdown}\n`);
+  log(`results: ${path.join(config.resultsDir, `${base}.json`)} and .md${errors.length > 0 ? `; ${errors.length} benchmark(s) failed` : ''}`);
+  process.exit(errors.length > 0 ? 1 : 0);
+}
+
+main().catch((error: unknown) => {
+  log(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+});
