@@ -4,6 +4,7 @@ import { loadSettings, type SettingsOverrides } from './config/load';
 import type { ServerSettings } from './config/settings';
 import { ConnectionRegistry } from './connections/connection-registry';
 import { DestinationCache } from './connections/destination-cache';
+import { FitnessService } from './fitness/fitness-service';
 import { createExpressApp } from './http/express-app';
 import { MetricsService } from './metrics/metrics-service';
 import { RedriveManager } from './redrive/task-manager';
@@ -45,6 +46,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Mailroo
     metrics,
     redrive: new RedriveManager(new TaskStore(settings.dataDir), connections, metrics, (m) => log(`[redrive] ${m}`)),
     tails: new TailHub(settings.tail, metrics),
+    fitness: new FitnessService(settings.fitness, settings.alerts, metrics),
   };
   let started = false;
   try {

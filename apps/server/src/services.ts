@@ -1,6 +1,7 @@
 import type { ServerSettings } from './config/settings';
 import type { ConnectionRegistry } from './connections/connection-registry';
 import type { DestinationCache } from './connections/destination-cache';
+import type { FitnessService } from './fitness/fitness-service';
 import type { MetricsService } from './metrics/metrics-service';
 import type { RedriveManager } from './redrive/task-manager';
 import type { TailHub } from './streams/tail-hub';
@@ -13,4 +14,5 @@ export interface Services {
   metrics: MetricsService;
   redrive: RedriveManager;
   tails: TailHub;
+  fitness: FitnessService;
 }

@@ -4,9 +4,17 @@ import { fileURLToPath } from 'node:url';
 import { InvalidInputError } from '@mailroom/core';
 import { ADAPTER_FACTORIES, knownKinds } from '../connections/adapter-registry';
 import { configFileSchema, type ConfigFile, type ConnectionConfig } from './schema';
-import { DEFAULT_TAIL, type ServerSettings, type TailSettings } from './settings';
+import type { AlertRule } from '../fitness/alert-rules';
+import { DEFAULT_TAIL, type FitnessSettings, type ServerSettings, type TailSettings } from './settings';
 
 export const MEMORY_CONNECTION_ID = 'memory';
+
+/** The demo covers some destinations with alert rules and leaves others out, so the monitoring score shows both. */
+const DEMO_ALERT_RULES: AlertRule[] = [
+  { connection: MEMORY_CONNECTION_ID, destination: 'orders', maxLag: 1_000 },
+  { connection: MEMORY_CONNECTION_ID, destination: 'orders.dlq', maxDepth: 50 },
+  { connection: MEMORY_CONNECTION_ID, destination: 'payments*', maxLag: 500, maxDeadLetterDepth: 10 },
+];
 
 export interface SettingsOverrides {
   /** Replaces the connections from the file and the environment (the memory one is still added unless disabled). */
@@ -22,6 +30,8 @@ export interface SettingsOverrides {
   destinationsCacheTtlMs?: number;
   metricsIntervalMs?: number;
   tail?: Partial<TailSettings>;
+  alerts?: AlertRule[];
+  fitness?: Partial<FitnessSettings>;
   /** Config file contents to use instead of reading MAILROOM_CONFIG. */
   file?: unknown;
 }
@@ -147,5 +157,11 @@ export async function loadSettings(env: NodeJS.ProcessEnv = process.env, overrid
     destinationsCacheTtlMs: overrides.destinationsCacheTtlMs ?? file.destinationsCacheTtlMs ?? 3_000,
     metricsIntervalMs: overrides.metricsIntervalMs ?? file.metricsIntervalMs ?? 5_000,
     tail: { ...DEFAULT_TAIL, ...overrides.tail },
+    alerts: overrides.alerts ?? (file.alerts.length > 0 ? file.alerts : connections.some((c) => c.id === MEMORY_CONNECTION_ID && c.demoTraffic) ? DEMO_ALERT_RULES : []),
+    fitness: {
+      ackDeadlineMs: overrides.fitness?.ackDeadlineMs ?? file.fitness?.ackDeadlineMs ?? 30_000,
+      sampleSize: overrides.fitness?.sampleSize ?? file.fitness?.sampleSize ?? 100,
+      cacheTtlMs: overrides.fitness?.cacheTtlMs ?? file.fitness?.cacheTtlMs ?? 10_000,
+    },
   };
 }

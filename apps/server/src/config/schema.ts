@@ -17,6 +17,22 @@ export const connectionConfigSchema = z
 
 export type ConnectionConfig = z.infer<typeof connectionConfigSchema>;
 
+export const alertRuleSchema = z
+  .object({
+    /** Connection id, or "*" for every connection. */
+    connection: z.string().min(1),
+    /** Destination name, or a glob with "*". */
+    destination: z.string().min(1).max(300),
+    maxLag: z.number().int().min(0).optional(),
+    maxDepth: z.number().int().min(0).optional(),
+    maxDeadLetterDepth: z.number().int().min(0).optional(),
+    maxUnackedAgeMs: z.number().int().min(0).optional(),
+  })
+  .strict()
+  .refine((r) => r.maxLag !== undefined || r.maxDepth !== undefined || r.maxDeadLetterDepth !== undefined || r.maxUnackedAgeMs !== undefined, {
+    message: 'an alert rule needs at least one limit: maxLag, maxDepth, maxDeadLetterDepth or maxUnackedAgeMs',
+  });
+
 export const configFileSchema = z
   .object({
     memory: z
@@ -35,6 +51,16 @@ export const configFileSchema = z
     /** Seconds the listDestinations result is reused per connection. */
     destinationsCacheTtlMs: z.number().int().min(0).optional(),
     metricsIntervalMs: z.number().int().min(250).optional(),
+    /** Alert rules: what the monitoring fitness criterion checks coverage against, and what fires as alerts. */
+    alerts: z.array(alertRuleSchema).default([]),
+    fitness: z
+      .object({
+        ackDeadlineMs: z.number().int().min(100).optional(),
+        sampleSize: z.number().int().min(1).max(500).optional(),
+        cacheTtlMs: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

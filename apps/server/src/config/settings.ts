@@ -1,3 +1,4 @@
+import type { AlertRule } from '../fitness/alert-rules';
 import type { ConnectionConfig } from './schema';
 
 /** Everything the app runs with, resolved from defaults, the config file, the environment and createApp options. */
@@ -17,6 +18,17 @@ export interface ServerSettings {
   destinationsCacheTtlMs: number;
   metricsIntervalMs: number;
   tail: TailSettings;
+  alerts: AlertRule[];
+  fitness: FitnessSettings;
+}
+
+export interface FitnessSettings {
+  /** A delivery unacknowledged for longer than this counts against message_acknowledgment. */
+  ackDeadlineMs: number;
+  /** Messages sampled per destination (only where reads have no side effects). */
+  sampleSize: number;
+  /** How long a connection's fitness report is reused. */
+  cacheTtlMs: number;
 }
 
 export interface TailSettings {

@@ -55,7 +55,8 @@ export async function gatherFacts(adapter: BrokerAdapter, options: GatherOptions
     examined.map(async (d): Promise<DestinationFacts> => {
       const isDeadLetter = d.isDeadLetter || deadLetterNames.has(d.name);
       const groupsHere = groups.filter((g) => g.destinations.includes(d.name));
-      const consumed = (d.consumers ?? 0) > 0 || groupsHere.length > 0;
+      // Where the broker cannot tell consumers (null), a queue is assumed to carry work.
+      const consumed = (d.consumers ?? 0) > 0 || groupsHere.length > 0 || (d.consumers === null && d.kind === 'queue');
       const link = links.find((l) => l.origins.includes(d.name));
       const target = d.deadLetter ?? link?.deadLetter ?? null;
       const rules = rulesFor(options.rules, options.connection, d.name);

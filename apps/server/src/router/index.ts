@@ -2,6 +2,7 @@ import { connectionsRouter } from './connections';
 import { deadLettersRouter } from './dead-letters';
 import { destinationsRouter } from './destinations';
 import { filtersRouter } from './filters';
+import { fitnessRouter } from './fitness';
 import { groupsRouter } from './groups';
 import { messagesRouter } from './messages';
 import { metricsRouter } from './metrics';
@@ -21,6 +22,7 @@ export const appRouter = router({
   pending: pendingRouter,
   metrics: metricsRouter,
   filters: filtersRouter,
+  fitness: fitnessRouter,
 });
 
 export type AppRouter = typeof appRouter;
@@ -35,3 +37,5 @@ export type { RedriveTask, RedriveStatus, RedriveSelectionInput } from '../redri
 export type { WireMetricsSnapshot } from '../metrics/metrics-service';
 export type { BrowseResult } from './messages';
 export type { ServerInfo } from './server';
+export type { FitnessScores } from './fitness';
+export type { FiringAlert } from '../fitness/alert-rules';
