@@ -147,12 +147,19 @@ export class RawKafka {
   async leaders(topics: string[]): Promise<Map<string, Map<number, number>>> {
     const cluster = await this.connected();
     const unique = [...new Set(topics)];
-    let metadata: RawMetadata;
-    try {
-      metadata = await cluster.metadata({ topics: unique });
-    } catch (error) {
-      throw toMailroomError(error, `reading metadata of ${unique.join(', ')}`);
+    let metadata: RawMetadata | null = null;
+    // Right after a topic is created (or a leader moves) a partition can briefly have no leader.
+    for (let attempt = 0; attempt < 10; attempt++) {
+      try {
+        metadata = await cluster.metadata({ topics: unique });
+      } catch (error) {
+        throw toMailroomError(error, `reading metadata of ${unique.join(', ')}`);
+      }
+      const leaderless = metadata.topicMetadata.some((t) => t.partitionMetadata.some((p) => p.leader === null || p.leader === undefined || p.leader < 0));
+      if (!leaderless) break;
+      await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)));
     }
+    if (!metadata) throw new NotFoundError(`Kafka returned no metadata for ${unique.join(', ')}`);
     const result = new Map<string, Map<number, number>>();
     for (const topic of unique) {
       const found = metadata.topicMetadata.find((t) => t.topic === topic);

@@ -47,6 +47,50 @@ describe('consumer', () => {
     }
   });
 
+  it('after a rebalance redelivers only what was polled but not committed on revoked partitions', async () => {
+    const rebalanced = uniqueName('rebalance');
+    await adapter.createDestination(rebalanced, { partitions: 4 });
+    try {
+      const group = uniqueName('g');
+      const a = adapter.createConsumer({ group, maxMessages: 1000 });
+      await a.subscribe([rebalanced]);
+      const total = 400;
+      await adapter.publish(rebalanced, Array.from({ length: total }, (_, i) => ({ key: `k-${i}`, value: utf8(String(i)), headers: {} })));
+      const early: ReceivedMessage[] = [];
+      const deadline = Date.now() + 20_000;
+      while (early.length < total && Date.now() < deadline) early.push(...(await a.poll(300)));
+      expect(early.length).toBe(total);
+      // Nothing committed yet: a second member takes half of the partitions.
+      const b = adapter.createConsumer({ group, maxMessages: 1000 });
+      await b.subscribe([rebalanced]);
+      const fromA: ReceivedMessage[] = [];
+      const fromB: ReceivedMessage[] = [];
+      const settle = Date.now() + 4000;
+      while (Date.now() < settle) {
+        const [x, y] = await Promise.all([a.poll(200), b.poll(200)]);
+        fromA.push(...x);
+        fromB.push(...y);
+        if (x.length > 0) await a.commit();
+        if (y.length > 0) await b.commit();
+      }
+      await a.commit();
+      await b.commit();
+      const bPartitions = new Set(fromB.map((m) => m.partition));
+      expect(bPartitions.size).toBeGreaterThan(0);
+      // A got nothing again for the partitions it kept (it had them all already), B got exactly the
+      // uncommitted records of the partitions it took over, and together nothing is missing.
+      expect(fromA).toEqual([]);
+      expect([...fromB.map((m) => m.id)].sort()).toEqual(early.filter((m) => bPartitions.has(m.partition)).map((m) => m.id).sort());
+      await a.close();
+      await b.close();
+      const lag = await adapter.describeConsumerGroup(group, rebalanced);
+      expect(lag.lag).toBe(0);
+      expect(lag.partitions.map((p) => p.committed)).toEqual(lag.partitions.map((p) => p.end));
+    } finally {
+      await adapter.deleteDestination(rebalanced).catch(() => undefined);
+    }
+  });
+
   it('validates its arguments', async () => {
     expect(() => adapter.createConsumer({ group: '' })).toThrow(InvalidInputError);
     const consumer = adapter.createConsumer({ group: uniqueName('g') });
