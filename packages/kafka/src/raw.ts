@@ -13,7 +13,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Kafka } from 'kafkajs';
-import { NotFoundError } from '@mailroom/core';
+import { ClientClosedError, NotFoundError } from '@mailroom/core';
 import { toMailroomError } from './errors';
 
 const requireCjs = createRequire(import.meta.url);
@@ -125,10 +125,13 @@ export interface FetchRequest {
 export class RawKafka {
   private cluster: RawCluster | null = null;
   private connecting: Promise<RawCluster> | null = null;
+  private closed = false;
 
   constructor(private readonly kafka: Kafka) {}
 
   private async connected(): Promise<RawCluster> {
+    // A tail or redrive still running when the adapter closes must stop, not reconnect.
+    if (this.closed) throw new ClientClosedError('Kafka adapter');
     if (this.cluster?.isConnected()) return this.cluster;
     if (!this.connecting) {
       this.connecting = (async () => {
@@ -353,6 +356,7 @@ export class RawKafka {
   }
 
   async disconnect(): Promise<void> {
+    this.closed = true;
     const cluster = this.cluster;
     this.cluster = null;
     if (cluster) await cluster.disconnect().catch(() => undefined);

@@ -100,3 +100,19 @@ describe('tail', () => {
     expect(received).toBeLessThan(total);
   });
 });
+
+describe('tail and adapter close', () => {
+  it('a tail running when its adapter closes ends with ClientClosedError instead of reconnecting', async () => {
+    const own = newAdapter();
+    const iterator = own.tail({ destination: topic, signal: new AbortController().signal })[Symbol.asyncIterator]();
+    const pending = iterator.next();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await own.close();
+    const outcome = await pending.then(
+      (r) => (r.done ? 'done' : 'batch'),
+      (e: unknown) => (e instanceof Error ? e.name : 'error'),
+    );
+    // The fetch in flight may still deliver; the next one must fail.
+    if (outcome !== 'ClientClosedError') await expect(iterator.next()).rejects.toThrow(/closed/);
+  });
+});
