@@ -1,5 +1,5 @@
-import { cleanup } from '@testing-library/react';
-import { afterEach } from 'vitest';
+import { cleanup, configure } from '@testing-library/react';
+import { afterEach, beforeEach, vi } from 'vitest';
 
 // jsdom has no layout: give scroll containers of virtualised lists a viewport-sized box so
 // @tanstack/react-virtual renders the rows a browser would show (and only those).
@@ -14,8 +14,27 @@ for (const [prop, size] of [['offsetHeight', 600], ['offsetWidth', 1000], ['clie
   });
 }
 
+// Route chunks load lazily; on a busy 2-core machine the first render can take over a second.
+configure({ asyncUtilTimeout: 5000 });
+
 afterEach(() => {
   cleanup();
   localStorage.clear();
   sessionStorage.clear();
+});
+
+// "Nothing in the browser console on a normal session": any React warning or logged error
+// during a test fails it.
+const logged: string[] = [];
+beforeEach(() => {
+  logged.length = 0;
+  for (const level of ['error', 'warn'] as const) {
+    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+      logged.push(`console.${level}: ${args.map(String).join(' ')}`);
+    });
+  }
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  if (logged.length > 0) throw new Error(`The app logged to the console:\n${logged.join('\n')}`);
 });

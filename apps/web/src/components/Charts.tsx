@@ -34,7 +34,7 @@ function clock(t: number): string {
 }
 
 /** Time series as SVG polylines with a zero-based y axis; no chart library. */
-export function LineChart({ series, height = 160, unit = '', label }: { series: Series[]; height?: number; unit?: string; label: string }) {
+export function LineChart({ series, height = 160, format = formatCompact, label }: { series: Series[]; height?: number; format?: (v: number) => string; label: string }) {
   const [ref, width] = useWidth(560);
   const all = series.flatMap((s) => s.points);
   const padL = 44;
@@ -56,7 +56,7 @@ export function LineChart({ series, height = 160, unit = '', label }: { series: 
         {latest.map((s) => (
           <span key={s.name}>
             <i style={{ background: s.color }} />
-            {s.name} <strong className="num">{s.v === undefined ? '—' : `${formatCompact(s.v)}${unit}`}</strong>
+            {s.name} <strong className="num">{s.v === undefined ? '—' : format(s.v)}</strong>
           </span>
         ))}
       </div>

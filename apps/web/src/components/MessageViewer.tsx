@@ -18,9 +18,15 @@ function defaultView(kind: PayloadKind): View {
   return kind === 'json' ? 'pretty' : kind === 'binary' ? 'hex' : 'text';
 }
 
-export function MessageViewer({
-  message, connectionId, readOnly, onClose,
-}: { message: WireMessage; connectionId: string; readOnly: boolean; onClose?: () => void }) {
+type ViewerProps = { message: WireMessage; connectionId: string; readOnly: boolean; onClose?: () => void };
+
+/** Keyed by the message so the format and "show all" choices reset when another one opens. */
+export function MessageViewer(props: ViewerProps) {
+  const m = props.message;
+  return <MessageViewerBody key={`${m.partition ?? ''}:${m.position ?? ''}:${m.id}`} {...props} />;
+}
+
+function MessageViewerBody({ message, connectionId, readOnly, onClose }: ViewerProps) {
   const payload = useMemo(() => decodePayload(message.valueBase64), [message.valueBase64]);
   const [view, setView] = useState<View>(defaultView(payload.kind));
   const [showAll, setShowAll] = useState(false);

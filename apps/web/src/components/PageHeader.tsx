@@ -7,7 +7,7 @@ export function PageHeader({ crumbs, title, badges, actions, subtitle }: { crumb
       <div className="titles">
         <nav className="breadcrumbs" aria-label="Breadcrumb">
           {crumbs.map((c, i) => (
-            <span key={c.href}>
+            <span key={`${i}:${c.href}`}>
               {i > 0 && <span aria-hidden="true"> / </span>}
               <Link href={c.href}>{c.label}</Link>
             </span>

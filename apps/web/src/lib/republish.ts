@@ -54,18 +54,102 @@ export function takeRepublishDraft(sourceId: string | null): PublishDraft | null
   }
 }
 
-/** Where JSON text fails to parse, as "line L, column C: message". */
+/**
+ * Index of the first character where `text` stops being valid JSON (engines disagree on whether
+ * their message carries a position, so this finds it itself). -1 when it is valid.
+ */
+export function jsonErrorIndex(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const literal = (word: string) => {
+    for (const ch of word) if (text[i++] !== ch) { i--; fail(); }
+  };
+  const string = () => {
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      const c = text.charCodeAt(i);
+      if (c < 0x20) fail();
+      if (text[i] === '\\') {
+        i++;
+        if (text[i] === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) { i++; fail(); }
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) fail();
+      }
+      i++;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  const number = () => {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
+    if (m === null || m[0] === '' || m[0] === '-') fail();
+    i += m![0].length;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') { i++; return; }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        string();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') { i++; continue; }
+        if (text[i] === '}') { i++; return; }
+        fail();
+      }
+    } else if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') { i++; return; }
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') { i++; continue; }
+        if (text[i] === ']') { i++; return; }
+        fail();
+      }
+    } else if (c === '"') string();
+    else if (c === 't') literal('true');
+    else if (c === 'f') literal('false');
+    else if (c === 'n') literal('null');
+    else if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) number();
+    else fail();
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : -1;
+  } catch (at) {
+    return typeof at === 'number' ? at : 0;
+  }
+}
+
+/** Where JSON text fails to parse, as "line L, column C: what". Null when it parses. */
 export function jsonError(text: string): string | null {
   try {
     JSON.parse(text);
     return null;
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    const m = /position (\d+)/.exec(message);
-    if (m === null) return message;
-    const pos = Number(m[1]);
-    const before = text.slice(0, pos).split('\n');
-    return `line ${before.length}, column ${(before[before.length - 1]?.length ?? 0) + 1}: ${message.replace(/ in JSON at position \d+.*$/, '')}`;
+    const index = jsonErrorIndex(text);
+    const at = index < 0 ? text.length : index;
+    const before = text.slice(0, at).split('\n');
+    const found = at >= text.length ? 'unexpected end of input' : `unexpected ${JSON.stringify(text[at])}`;
+    void e;
+    return `line ${before.length}, column ${(before[before.length - 1]?.length ?? 0) + 1}: ${found}`;
   }
 }
 

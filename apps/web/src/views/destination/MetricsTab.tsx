@@ -51,7 +51,7 @@ export function MetricsTab({ connection, destination }: { connection: Connection
           <div className="card-body">
             <LineChart
               label="Publish, deliver and ack rates"
-              unit="/s"
+              format={formatRate}
               series={[
                 { name: 'in', color: 'var(--chart-1)', points: h.publishRate },
                 { name: 'out', color: 'var(--chart-2)', points: h.deliverRate },
