@@ -56,6 +56,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Mailroo
     throw error;
   }
   metrics.start(connections);
+  services.fitness.start(connections);
   started = true;
 
   const expressApp = createExpressApp({
@@ -90,6 +91,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Mailroo
         await services.redrive.close();
         await services.tails.close();
         metrics.stop();
+        services.fitness.stop();
         for (const server of servers) {
           server.closeAllConnections();
           await new Promise<void>((resolve) => server.close(() => resolve()));

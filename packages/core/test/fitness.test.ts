@@ -70,6 +70,36 @@ describe('scoreFitness', () => {
     expect(report.criteria.find((c) => c.id === 'dead_letter_handling')!.status).toBe('unknown');
   });
 
+  it('fills {destination} into every hint, and takes hints per destination', () => {
+    const report = scoreFitness(
+      [
+        facts({ destination: 'a', identity: { sampled: 2, withIdentity: 1, duplicateIds: [], dedupedByConsumers: null } }),
+        facts({ destination: 'b', deadLetter: { target: null, reachable: false, via: null }, ack: { delivered: 2, overdue: 1, oldestUnackedMs: 5_000, source: 't' } }),
+      ],
+      (f) => (f.destination === 'a' ? { identity: 'set a message id on {destination} ({destination})' } : { deadLetter: 'x-dlx on {destination}', acknowledgment: 'ack {destination}' }),
+    );
+    expect(report.failing).toEqual([
+      { criterion: 'message_acknowledgment', destination: 'b', fix: 'ack b' },
+      { criterion: 'dead_letter_handling', destination: 'b', fix: 'x-dlx on b' },
+      { criterion: 'idempotent_consumers', destination: 'a', fix: 'set a message id on a (a)' },
+    ]);
+  });
+
+  it('explains a dead-letter target that exists but cannot receive, and monitoring without exported metrics', () => {
+    const report = scoreFitness([
+      facts({
+        destination: 'orders',
+        deadLetter: { target: 'dlx', reachable: false, via: 'policy p', unreachable: { evidence: 'exchange dlx routes to no queue', fix: 'bind a queue to dlx' } },
+        monitoring: { rules: ['lag ≤ 5'], exported: false },
+      }),
+    ]);
+    const dl = report.criteria.find((c) => c.id === 'dead_letter_handling')!.destinations[0]!;
+    expect(dl).toMatchObject({ status: 'fail', evidence: 'exchange dlx routes to no queue', fix: 'bind a queue to dlx' });
+    const mon = report.criteria.find((c) => c.id === 'monitoring')!.destinations[0]!;
+    expect(mon.status).toBe('fail');
+    expect(mon.fix).toContain('not exported');
+  });
+
   it('passes error_retry at 90% and fails below', () => {
     const at = (retried: number) =>
       scoreFitness([facts({ destination: 'o', retry: { failures: 10, retriedWithBackoff: retried, counterExamples: [] } })]).criteria.find(

@@ -162,6 +162,7 @@ export async function loadSettings(env: NodeJS.ProcessEnv = process.env, overrid
       ackDeadlineMs: overrides.fitness?.ackDeadlineMs ?? file.fitness?.ackDeadlineMs ?? 30_000,
       sampleSize: overrides.fitness?.sampleSize ?? file.fitness?.sampleSize ?? 100,
       cacheTtlMs: overrides.fitness?.cacheTtlMs ?? file.fitness?.cacheTtlMs ?? 10_000,
+      refreshIntervalMs: overrides.fitness?.refreshIntervalMs ?? file.fitness?.refreshIntervalMs ?? 60_000,
     },
   };
 }

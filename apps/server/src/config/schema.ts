@@ -58,6 +58,7 @@ export const configFileSchema = z
         ackDeadlineMs: z.number().int().min(100).optional(),
         sampleSize: z.number().int().min(1).max(500).optional(),
         cacheTtlMs: z.number().int().min(0).optional(),
+        refreshIntervalMs: z.number().int().min(0).optional(),
       })
       .strict()
       .optional(),

@@ -29,6 +29,8 @@ export interface FitnessSettings {
   sampleSize: number;
   /** How long a connection's fitness report is reused. */
   cacheTtlMs: number;
+  /** Every connection is measured in the background this often (for /metrics); 0 turns it off. */
+  refreshIntervalMs: number;
 }
 
 export interface TailSettings {

@@ -18,7 +18,8 @@ export interface FiringAlert {
   limit: number;
 }
 
-function globToRegExp(glob: string): RegExp {
+/** `*` matches any run of characters; everything else is literal. */
+export function globToRegExp(glob: string): RegExp {
   const escaped = glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
   return new RegExp(`^${escaped}$`);
 }

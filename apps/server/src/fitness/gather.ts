@@ -1,12 +1,14 @@
 import {
   identityFromSample,
   isMailroomError,
+  MAX_PAGE_SIZE,
   retryFromDeadLetters,
   type AckFacts,
   type BrokerAdapter,
   type ConsumerGroupSummary,
   type DeadLetterLink,
   type DestinationFacts,
+  type DestinationMetrics,
   type DestinationSummary,
   type Measured,
   type MetricsSnapshot,
@@ -14,6 +16,7 @@ import {
   type StoredMessage,
 } from '@mailroom/core';
 import { describeRule, rulesFor, type AlertRule } from './alert-rules';
+import type { UnackedTracker } from './unacked-tracker';
 
 export interface GatherOptions {
   connection: string;
@@ -28,68 +31,155 @@ export interface GatherOptions {
   rules: AlertRule[];
   /** Destinations whose metrics /metrics exports for this connection. */
   exported: (destination: string) => boolean;
+  /** Destinations the report covers (all when omitted); others still count as DLQ targets. */
+  inScope?: (destination: string) => boolean;
+  /** Watches unacknowledged counts over time, for brokers that do not report their ages. */
+  tracker: UnackedTracker;
+  now?: () => number;
+}
+
+export interface Gathered {
+  facts: DestinationFacts[];
+  /** The whole listing (not only the scope), for alert rules. */
+  destinations: DestinationSummary[];
+  metrics: MetricsSnapshot | null;
 }
 
 const errorText = (e: unknown) => (isMailroomError(e) || e instanceof Error ? e.message : String(e));
 
+/** Runs `fn` over `items` with at most `limit` at a time, keeping the order. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
 /**
  * Gathers fitness facts about one connection through the generic admin contract only, so it
  * works the same on every broker. Reads are side-effect free: where the broker's reads are
- * destructive (capabilities.peekIsDestructive) the facts that need a read are "unknown".
+ * destructive (capabilities.peekIsDestructive) only stream destinations, which are read by
+ * position, are sampled; facts that need a read of anything else are "unknown".
  */
-export async function gatherFacts(adapter: BrokerAdapter, options: GatherOptions): Promise<DestinationFacts[]> {
+export async function gatherFacts(adapter: BrokerAdapter, options: GatherOptions): Promise<Gathered> {
   const caps = adapter.capabilities;
+  const now = options.now ?? Date.now;
   const [destinations, links, groups, metrics] = await Promise.all([
     adapter.listDestinations(),
     adapter.listDeadLetterQueues().catch((): DeadLetterLink[] => []),
     caps.consumerGroups ? adapter.listConsumerGroups().catch((): ConsumerGroupSummary[] => []) : Promise.resolve([]),
     adapter.metrics().catch((): MetricsSnapshot | null => null),
   ]);
-  const names = new Set(destinations.map((d) => d.name));
+  const byName = new Map(destinations.map((d) => [d.name, d]));
+  const metricsByName = new Map((metrics?.destinations ?? []).map((m) => [m.destination, m]));
   const deadLetterNames = new Set([...links.map((l) => l.deadLetter), ...destinations.filter((d) => d.isDeadLetter).map((d) => d.name)]);
-  const readable = !caps.peekIsDestructive;
-  const deadLettersByOrigin = readable ? await sampleDeadLetters(adapter, [...deadLetterNames].filter((n) => names.has(n)), options) : new Map<string, StoredMessage[]>();
+  const inScope = options.inScope ?? (() => true);
+  const scoped = destinations.filter((d) => inScope(d.name));
+  const examined = new Set(scoped.slice(0, options.maxDestinations).map((d) => d.name));
+  const notExamined = `not examined: only the first ${options.maxDestinations} destinations in scope are examined in depth (narrow the scope)`;
 
-  const examined = destinations.slice(0, options.maxDestinations);
-  return Promise.all(
-    examined.map(async (d): Promise<DestinationFacts> => {
-      const isDeadLetter = d.isDeadLetter || deadLetterNames.has(d.name);
-      const groupsHere = groups.filter((g) => g.destinations.includes(d.name));
-      // Where the broker cannot tell consumers (null), a queue is assumed to carry work.
-      const consumed = (d.consumers ?? 0) > 0 || groupsHere.length > 0 || (d.consumers === null && d.kind === 'queue');
-      const link = links.find((l) => l.origins.includes(d.name));
-      const target = d.deadLetter ?? link?.deadLetter ?? null;
-      const rules = rulesFor(options.rules, options.connection, d.name);
-      return {
-        destination: d.name,
-        isDeadLetter,
-        consumed,
-        deadLetter: { target, reachable: target !== null && names.has(target), via: link?.via ?? (d.deadLetter !== null ? 'destination configuration' : null) },
-        ack: consumed ? await ackFacts(adapter, d, groupsHere, metrics, options) : { delivered: 0, overdue: 0, oldestUnackedMs: null, source: 'no consumers' },
-        identity: isDeadLetter ? { sampled: 0, withIdentity: 0, duplicateIds: [], dedupedByConsumers: null } : await identityFacts(adapter, d, readable, options),
-        retry: retryFacts(d, deadLettersByOrigin, readable, target !== null && names.has(target), caps.peekWarning),
-        monitoring: { rules: rules.flatMap(describeRule), exported: options.exported(d.name) },
-      };
-    }),
+  const observedAt = metrics?.at.getTime() ?? now();
+  for (const d of scoped) {
+    const inFlight = metricsByName.get(d.name)?.inFlight ?? d.inFlight;
+    if (inFlight !== null) options.tracker.observe(options.connection, d.name, { at: observedAt, inFlight, ackRate: metricsByName.get(d.name)?.ackRate ?? null });
+  }
+  options.tracker.retain(options.connection, new Set(scoped.map((d) => d.name)));
+
+  const targetOf = (d: DestinationSummary) => d.deadLetter ?? links.find((l) => l.origins.includes(d.name))?.deadLetter ?? null;
+  // DLQs read for the retry check: those that examined destinations dead-letter into.
+  const dlqsToRead = [...new Set(scoped.filter((d) => examined.has(d.name)).map(targetOf))].filter(
+    (n): n is string => n !== null && deadLetterNames.has(n) && byName.has(n) && readsWithoutSideEffects(adapter, byName.get(n) as DestinationSummary),
   );
+  const deadLettersByOrigin = await sampleDeadLetters(adapter, dlqsToRead, links, options);
+
+  const facts = await mapLimit(scoped, 4, async (d): Promise<DestinationFacts> => {
+    const isDeadLetter = d.isDeadLetter || deadLetterNames.has(d.name);
+    const groupsHere = groups.filter((g) => g.destinations.includes(d.name));
+    // Where the broker cannot tell consumers (null), a queue is assumed to carry work.
+    const consumed = (d.consumers ?? 0) > 0 || groupsHere.length > 0 || (d.consumers === null && d.kind === 'queue');
+    const link = links.find((l) => l.origins.includes(d.name));
+    const target = targetOf(d);
+    const deep = examined.has(d.name);
+    return {
+      destination: d.name,
+      isDeadLetter,
+      consumed,
+      deadLetter: deadLetterFacts(d, target, link, byName),
+      ack: !consumed
+        ? { delivered: 0, overdue: 0, oldestUnackedMs: null, source: 'no consumers' }
+        : deep
+          ? await ackFacts(adapter, d, groupsHere, metricsByName.get(d.name), options, now())
+          : { unknown: notExamined },
+      identity: isDeadLetter
+        ? { sampled: 0, withIdentity: 0, duplicateIds: [], dedupedByConsumers: null }
+        : deep
+          ? await identityFacts(adapter, d, options)
+          : { unknown: notExamined },
+      retry: retryFacts(adapter, d, target, byName, deadLettersByOrigin, deep ? null : notExamined),
+      monitoring: { rules: rulesFor(options.rules, options.connection, d.name).flatMap(describeRule), exported: options.exported(d.name) },
+    };
+  });
+  return { facts, destinations, metrics };
 }
 
-async function sampleDeadLetters(adapter: BrokerAdapter, dlqs: string[], options: GatherOptions): Promise<Map<string, StoredMessage[]>> {
+/**
+ * Reads of a stream destination are by position and leave nothing behind even where other
+ * reads are destructive (RabbitMQ stream queues); everything else follows the capability.
+ */
+function readsWithoutSideEffects(adapter: BrokerAdapter, d: DestinationSummary): boolean {
+  return !adapter.capabilities.peekIsDestructive || d.kind === 'stream';
+}
+
+function destructiveReason(adapter: BrokerAdapter, what: string): string {
+  const warning = adapter.capabilities.peekWarning ?? 'reads are destructive on this broker';
+  return `${what} would change them, so it is not done: ${warning.replace(/\.$/, '')}`;
+}
+
+function deadLetterFacts(d: DestinationSummary, target: string | null, link: DeadLetterLink | undefined, byName: Map<string, DestinationSummary>): DestinationFacts['deadLetter'] {
+  const via = link?.via ?? (d.deadLetter !== null ? 'destination configuration' : null);
+  if (target === null) return { target, reachable: false, via };
+  const found = byName.get(target);
+  if (!found) return { target, reachable: false, via };
+  if (found.kind === 'exchange') {
+    // An exchange only routes: with no queue bound to it the dead letters are dropped.
+    return {
+      target,
+      reachable: false,
+      via,
+      unreachable: {
+        evidence: `dead letters go to ${target} (${via ?? 'configured'}), which routes to no queue, so they are dropped`,
+        fix: `bind a queue to ${target} that keeps the dead letters of ${d.name}`,
+      },
+    };
+  }
+  return { target, reachable: true, via };
+}
+
+async function sampleDeadLetters(adapter: BrokerAdapter, dlqs: string[], links: DeadLetterLink[], options: GatherOptions): Promise<Map<string, StoredMessage[]>> {
   const byOrigin = new Map<string, StoredMessage[]>();
-  for (const dlq of dlqs) {
+  const add = (origin: string, m: StoredMessage) => {
+    const list = byOrigin.get(origin) ?? [];
+    list.push(m);
+    byOrigin.set(origin, list);
+  };
+  await mapLimit(dlqs, 4, async (dlq) => {
     try {
       const page = await adapter.browse({ destination: dlq, start: { from: 'newest' }, limit: options.deadLetterSampleSize });
+      const origins = links.find((l) => l.deadLetter === dlq)?.origins ?? [];
       for (const m of page.messages) {
-        const origin = m.deadLetter?.origin;
-        if (origin === null || origin === undefined) continue;
-        const list = byOrigin.get(origin) ?? [];
-        list.push(m);
-        byOrigin.set(origin, list);
+        const origin = m.deadLetter?.origin ?? (origins.length === 1 ? origins[0] : null);
+        if (origin !== null && origin !== undefined) add(origin, m);
       }
     } catch {
       // A DLQ that cannot be read leaves its origins' retry facts at "no failures observed".
     }
-  }
+  });
   return byOrigin;
 }
 
@@ -97,48 +187,70 @@ async function ackFacts(
   adapter: BrokerAdapter,
   d: DestinationSummary,
   groups: ConsumerGroupSummary[],
-  metrics: MetricsSnapshot | null,
+  m: DestinationMetrics | undefined,
   options: GatherOptions,
+  now: number,
 ): Promise<Measured<AckFacts>> {
-  const m = metrics?.destinations.find((x) => x.destination === d.name);
-  const ackRate = m?.ackRate ?? m?.deliverRate ?? null;
-  const recentlyAcked = ackRate === null ? 0 : Math.round((ackRate * options.ackDeadlineMs) / 1000);
+  const deadline = options.ackDeadlineMs;
+  const ackRate = m?.ackRate ?? null;
+  const recentlyAcked = ackRate === null ? 0 : Math.round((ackRate * deadline) / 1000);
   if (adapter.capabilities.pendingEntries && groups.length > 0) {
     let pending = 0;
     let overdue = 0;
     let oldest: number | null = null;
     try {
       for (const g of groups) {
-        const entries = await adapter.listPending(d.name, g.name, 1000);
+        const entries = await adapter.listPending(d.name, g.name, MAX_PAGE_SIZE);
         pending += entries.length;
         for (const e of entries) {
-          if (e.idleMs > options.ackDeadlineMs) overdue++;
+          if (e.idleMs > deadline) overdue++;
           oldest = Math.max(oldest ?? 0, e.idleMs);
         }
       }
     } catch (e) {
       return { unknown: `could not list pending entries: ${errorText(e)}` };
     }
-    return { delivered: pending + recentlyAcked, overdue, oldestUnackedMs: oldest, source: `pending entries of ${groups.length} group(s), deadline ${options.ackDeadlineMs} ms` };
+    return { delivered: pending + recentlyAcked, overdue, oldestUnackedMs: oldest, source: `idle time of the pending entries of ${groups.length} group(s)${pending >= MAX_PAGE_SIZE ? ` (the first ${MAX_PAGE_SIZE} per group)` : ''}, deadline ${deadline} ms` };
   }
   const inFlight = m?.inFlight ?? d.inFlight;
-  if (inFlight === null || inFlight === undefined) return { unknown: 'the broker does not report in-flight (delivered but unacknowledged) messages' };
-  if (inFlight === 0) return { delivered: recentlyAcked, overdue: 0, oldestUnackedMs: null, source: 'no unacknowledged messages' };
-  const age = m?.oldestAgeMs ?? null;
-  if (age === null) return { unknown: `${inFlight} message(s) are unacknowledged but the broker does not report how long they have been` };
-  return {
-    delivered: inFlight + recentlyAcked,
-    overdue: age > options.ackDeadlineMs ? inFlight : 0,
-    oldestUnackedMs: age,
-    source: `oldest unacknowledged message, deadline ${options.ackDeadlineMs} ms`,
-  };
+  if (inFlight === null) {
+    return {
+      unknown:
+        'the broker does not report delivered-but-unacknowledged messages: consumers only commit positions, and committed vs end offsets is lag (work not yet consumed), not how long delivered messages wait for their acknowledgement',
+    };
+  }
+  if (inFlight === 0) return { delivered: recentlyAcked, overdue: 0, oldestUnackedMs: null, source: 'no delivered message is unacknowledged' };
+  const verdict = options.tracker.verdict(options.connection, d.name, deadline, now);
+  const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+  switch (verdict.kind) {
+    case 'overdue':
+      return {
+        delivered: inFlight + recentlyAcked,
+        overdue: verdict.overdue,
+        oldestUnackedMs: now - verdict.heldSince,
+        source: `${verdict.unackedThen} unacknowledged ${seconds(now - verdict.heldSince)} ago and only ${verdict.acknowledgedSince} acknowledged since (count never at 0 over ${verdict.observations} observations), deadline ${deadline} ms`,
+      };
+    case 'too-short':
+      return {
+        unknown: `${inFlight} message(s) are unacknowledged; the broker does not report since when, and Mailroom has watched the count for ${seconds(verdict.watchedMs)}, less than the ack deadline (${seconds(deadline)})`,
+      };
+    case 'acks-unknown':
+      return { unknown: `${inFlight} message(s) are in flight; the broker reports neither how long they have been nor how many were acknowledged meanwhile` };
+    case 'acks-flowing': {
+      const mean = ackRate !== null && ackRate > 0 ? `; mean time to acknowledge ≈ ${seconds((inFlight / ackRate) * 1000)} (unacknowledged ÷ ack rate)` : '';
+      return {
+        unknown: `${inFlight} message(s) are unacknowledged while acknowledgements flow (${verdict.acknowledgedSince} in the last ${seconds(verdict.watchedMs)}, at least as many as were unacknowledged then)${mean}; the broker does not report individual ages, so the share past the deadline cannot be measured`,
+      };
+    }
+  }
 }
 
-async function identityFacts(adapter: BrokerAdapter, d: DestinationSummary, readable: boolean, options: GatherOptions): Promise<DestinationFacts['identity']> {
-  if (!readable) return { unknown: `sampling messages would change them on this broker (${adapter.capabilities.peekWarning ?? 'destructive read'})` };
+async function identityFacts(adapter: BrokerAdapter, d: DestinationSummary, options: GatherOptions): Promise<DestinationFacts['identity']> {
+  if (!readsWithoutSideEffects(adapter, d)) return { unknown: destructiveReason(adapter, 'sampling its messages') };
   if (d.depth === 0) return { sampled: 0, withIdentity: 0, duplicateIds: [], dedupedByConsumers: null };
   try {
     const page = await adapter.browse({ destination: d.name, start: { from: 'newest' }, limit: options.sampleSize });
+    if (page.destructive) return { unknown: `sampling its messages had side effects (${page.warnings.join('; ') || 'destructive read'}), so it is not used` };
     return identityFromSample(page.messages);
   } catch (e) {
     return { unknown: `could not sample messages: ${errorText(e)}` };
@@ -146,14 +258,18 @@ async function identityFacts(adapter: BrokerAdapter, d: DestinationSummary, read
 }
 
 function retryFacts(
+  adapter: BrokerAdapter,
   d: DestinationSummary,
+  target: string | null,
+  byName: Map<string, DestinationSummary>,
   deadLettersByOrigin: Map<string, StoredMessage[]>,
-  readable: boolean,
-  hasDeadLetter: boolean,
-  peekWarning: string | null,
+  notExamined: string | null,
 ): Measured<RetryFacts> | null {
-  if (!hasDeadLetter) return null;
-  if (!readable) return { unknown: `reading dead letters would change them on this broker (${peekWarning ?? 'destructive read'})` };
+  const dlq = target === null ? undefined : byName.get(target);
+  // Without a DLQ there are no dead letters to judge; dead_letter_handling reports that.
+  if (!dlq || dlq.kind === 'exchange') return null;
+  if (notExamined !== null) return { unknown: notExamined };
+  if (!readsWithoutSideEffects(adapter, dlq)) return { unknown: destructiveReason(adapter, `reading the dead letters in ${dlq.name}`) };
   const dead = deadLettersByOrigin.get(d.name);
   if (!dead || dead.length === 0) return null;
   return retryFromDeadLetters(dead);

@@ -41,7 +41,13 @@ export interface DestinationFacts {
   isDeadLetter: boolean;
   /** Has consumers or consumer groups: it carries work someone processes. */
   consumed: boolean;
-  deadLetter: { target: string | null; reachable: boolean; via: string | null };
+  deadLetter: {
+    target: string | null;
+    reachable: boolean;
+    via: string | null;
+    /** Why an existing target cannot receive dead letters, and the fix (e.g. an exchange no queue is bound to). */
+    unreachable?: { evidence: string; fix: string };
+  };
   ack: Measured<AckFacts>;
   identity: Measured<IdentityFacts>;
   /** Null when no failure was observed: nothing to judge. */

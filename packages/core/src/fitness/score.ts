@@ -31,6 +31,11 @@ export interface FitnessReport {
 
 const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
 
+/** A hint's `{destination}` placeholders filled in, so every fix names what to change. */
+function hinted(hint: string | undefined, destination: string): string | undefined {
+  return hint?.replaceAll('{destination}', destination);
+}
+
 function na(destination: string, evidence: string): DestinationResult {
   return { destination, status: 'not-applicable', score: null, evidence, fix: null };
 }
@@ -51,18 +56,19 @@ function ackResult(f: DestinationFacts, c: Criterion, hints: FitnessHints): Dest
     (delivered - overdue) / delivered,
     c.threshold,
     `${overdue} of ${delivered} delivered messages unacknowledged past the deadline${oldest} (${source})`,
-    hints.acknowledgment ?? `consumers of ${f.destination} must acknowledge (commit) each message after processing it, within the ack deadline`,
+    hinted(hints.acknowledgment, f.destination) ?? `consumers of ${f.destination} must acknowledge (commit) each message after processing it, within the ack deadline`,
   );
 }
 
 function deadLetterResult(f: DestinationFacts, c: Criterion, hints: FitnessHints): DestinationResult {
   if (f.isDeadLetter) return na(f.destination, 'is itself a dead-letter queue');
   if (!f.consumed) return na(f.destination, 'no consumers: not a work destination');
-  const { target, reachable, via } = f.deadLetter;
+  const { target, reachable, via, unreachable } = f.deadLetter;
   if (target !== null && reachable) return judged(f.destination, 1, c.threshold, `dead letters go to ${target} (${via ?? 'configured'})`, '');
+  if (target !== null && unreachable) return judged(f.destination, 0, c.threshold, unreachable.evidence, unreachable.fix);
   const evidence = target === null ? 'no dead-letter queue configured' : `dead-letter target ${target} does not exist`;
-  const fix = target === null ? hints.deadLetter ?? `configure a dead-letter queue for ${f.destination}` : `create ${target}, the dead-letter target of ${f.destination}`;
-  return judged(f.destination, 0, c.threshold, evidence, fix.replace('{destination}', f.destination));
+  const fix = target === null ? (hinted(hints.deadLetter, f.destination) ?? `configure a dead-letter queue for ${f.destination}`) : `create ${target}, the dead-letter target of ${f.destination}`;
+  return judged(f.destination, 0, c.threshold, evidence, fix);
 }
 
 function identityResult(f: DestinationFacts, c: Criterion, hints: FitnessHints): DestinationResult {
@@ -75,7 +81,7 @@ function identityResult(f: DestinationFacts, c: Criterion, hints: FitnessHints):
   const dupes = duplicateIds.length > 0 ? `; ${duplicateIds.length} ids seen twice (e.g. ${duplicateIds.slice(0, 3).join(', ')})` : '';
   const fix =
     withIdentity < sampled
-      ? hints.identity ?? `producers to ${f.destination} must set a message-id (or idempotency-key) header on every message`
+      ? (hinted(hints.identity, f.destination) ?? `producers to ${f.destination} must set a message-id (or idempotency-key) header on every message`)
       : `deduplicate by message id in the consumers of ${f.destination} (e.g. core's idempotent wrapper); find why producers send duplicates`;
   return judged(f.destination, score, c.threshold, `${withIdentity} of ${sampled} sampled messages carry an id${dupes}`, fix);
 }
@@ -91,7 +97,7 @@ function retryResult(f: DestinationFacts, c: Criterion, hints: FitnessHints): De
     retriedWithBackoff / failures,
     c.threshold,
     `${retriedWithBackoff} of ${failures} failed messages were retried with growing delays before dead-lettering${examples}`,
-    hints.retry ?? `retry failures of ${f.destination} with exponential backoff and jitter before dead-lettering (e.g. core's handleWithRetry)`,
+    hinted(hints.retry, f.destination) ?? `retry failures of ${f.destination} with exponential backoff and jitter before dead-lettering (e.g. core's handleWithRetry)`,
   );
 }
 
@@ -99,10 +105,17 @@ function monitoringResult(f: DestinationFacts, c: Criterion): DestinationResult 
   const { rules, exported } = f.monitoring;
   const covered = rules.length > 0 && exported;
   const evidence = rules.length > 0 ? `alert rules: ${rules.join(', ')}; metrics ${exported ? 'exported on /metrics' : 'not exported'}` : 'no alert rule covers it';
-  return judged(f.destination, covered ? 1 : 0, c.threshold, evidence, `add an alert rule for ${f.destination} (max lag, max DLQ depth or max unacked age) to the config file`);
+  const fix =
+    rules.length > 0
+      ? `metrics of ${f.destination} are not exported on /metrics: check that the broker reports metrics for it (a destination that stores nothing, e.g. an exchange, has none)`
+      : `add an alert rule for ${f.destination} (max lag, max DLQ depth or max unacked age) to the config file`;
+  return judged(f.destination, covered ? 1 : 0, c.threshold, evidence, fix);
 }
 
 type Scorer = (f: DestinationFacts, c: Criterion, hints: FitnessHints) => DestinationResult;
+
+/** One set of hints for every destination, or per destination (e.g. an overall report over several brokers). */
+export type HintSource = FitnessHints | ((facts: DestinationFacts) => FitnessHints);
 
 const SCORERS: Record<CriterionId, Scorer> = {
   message_acknowledgment: ackResult,
@@ -149,9 +162,10 @@ function aggregate(c: Criterion, facts: DestinationFacts[], results: Destination
   };
 }
 
-export function scoreFitness(facts: DestinationFacts[], hints: FitnessHints = {}): FitnessReport {
+export function scoreFitness(facts: DestinationFacts[], hints: HintSource = {}): FitnessReport {
+  const hintsOf = typeof hints === 'function' ? hints : () => hints;
   const criteria = CRITERIA.map((c): CriterionScore => {
-    const destinations = facts.map((f) => SCORERS[c.id](f, c, hints));
+    const destinations = facts.map((f) => SCORERS[c.id](f, c, hintsOf(f)));
     return { id: c.id, title: c.title, threshold: c.threshold, destinations, ...aggregate(c, facts, destinations) };
   });
   const failing = criteria.flatMap((c) =>
