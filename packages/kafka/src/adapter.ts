@@ -371,13 +371,29 @@ export class KafkaAdapter implements BrokerAdapter {
         replicationFactor: this.config.replicationFactor,
         configEntries: [{ name: 'max.message.bytes', value: String(this.config.maxMessageBytes) }],
       });
-      const created = await admin.createTopics({ topics: [topic(name)], waitForLeaders: true, timeout: this.config.requestTimeoutMs });
+      // kafkajs's waitForLeaders gives up when the new topic is not in the broker's metadata yet
+      // (KRaft propagates it a moment later): wait for it here instead.
+      const created = await admin.createTopics({ topics: [topic(name)], waitForLeaders: false, timeout: this.config.requestTimeoutMs });
       if (!created) throw new ConflictError(`Kafka topic ${name} already exists`);
+      await this.waitForTopic(name);
       // Kafka has no broker-side dead-lettering: the DLQ is a topic that consumers (core's handleWithRetry) write to.
       if (options.deadLetter) {
-        await admin.createTopics({ topics: [topic(options.deadLetter.destination)], waitForLeaders: true, timeout: this.config.requestTimeoutMs });
+        await admin.createTopics({ topics: [topic(options.deadLetter.destination)], waitForLeaders: false, timeout: this.config.requestTimeoutMs });
+        await this.waitForTopic(options.deadLetter.destination);
       }
-    });
+    }, this.config.operationTimeoutMs * 2);
+  }
+
+  private async waitForTopic(name: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.raw.leaders([name]);
+        return;
+      } catch (error) {
+        if (!(error instanceof NotFoundError) || attempt >= 40 || this.closed) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50 * (attempt + 1), 500)));
+      }
+    }
   }
 
   async deleteDestination(name: string): Promise<void> {
@@ -424,6 +440,8 @@ export class KafkaAdapter implements BrokerAdapter {
           try {
             return await source.next();
           } catch (error) {
+            // A fetch cut off by close() fails as a closed connection: say what really happened.
+            if (this.closed) throw new ClientClosedError('Kafka adapter');
             throw toMailroomError(error, `tailing ${destination}`);
           }
         },

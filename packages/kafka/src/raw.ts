@@ -122,6 +122,36 @@ export interface FetchRequest {
   offset: number;
 }
 
+const TRANSIENT = new Set([
+  'NOT_LEADER_FOR_PARTITION',
+  'NOT_LEADER_OR_FOLLOWER',
+  'LEADER_NOT_AVAILABLE',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'REQUEST_TIMED_OUT',
+  'NOT_COORDINATOR',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'COORDINATOR_NOT_AVAILABLE',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+]);
+
+/**
+ * Retries a request the broker refused for a moment: right after a topic is created, the
+ * metadata already names a leader that does not serve the partition yet. The topic's existence
+ * was checked before (leaders()), so a missing topic still fails fast.
+ */
+async function transientRetry<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      const type = (error as { type?: unknown }).type;
+      if (attempt >= 5 || typeof type !== 'string' || !TRANSIENT.has(type)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)));
+    }
+  }
+}
+
 export class RawKafka {
   private cluster: RawCluster | null = null;
   private connecting: Promise<RawCluster> | null = null;
@@ -272,10 +302,10 @@ export class RawKafka {
     await Promise.all(
       [...grouped].map(async ([nodeId, list]) => {
         const broker = await cluster.findBroker({ nodeId });
-        const response = await broker.listOffsets({
+        const response = await transientRetry(() => broker.listOffsets({
           isolationLevel: ISOLATION_READ_UNCOMMITTED,
           topics: RawKafka.byTopic(list, (i) => ({ partition: i.partition, timestamp: i.timestamp })),
-        });
+        }));
         for (const topic of response.responses) {
           for (const p of topic.partitions) result.set(`${topic.topic}:${p.partition}`, Number(p.offset));
         }
@@ -296,13 +326,13 @@ export class RawKafka {
     const rounds = await Promise.all(
       [...grouped].map(async ([nodeId, list]) => {
         const broker = await cluster.findBroker({ nodeId });
-        const response = await broker.fetch({
+        const response = await transientRetry(() => broker.fetch({
           isolationLevel: ISOLATION_READ_COMMITTED,
           maxWaitTime: options.maxWaitMs,
           minBytes: 1,
           maxBytes: Math.max(options.partitionMaxBytes * list.length, 50 * 1024 * 1024),
           topics: RawKafka.byTopic(list, (r) => ({ partition: r.partition, fetchOffset: String(r.offset), maxBytes: options.partitionMaxBytes })),
-        });
+        }));
         const out: FetchedPartition[] = [];
         for (const topic of response.responses) {
           for (const data of topic.partitions) {
@@ -335,12 +365,12 @@ export class RawKafka {
   async commitStandalone(groupId: string, topic: string, offsets: { partition: number; offset: number; metadata?: string | null }[]): Promise<void> {
     const cluster = await this.connected();
     const coordinator = await cluster.findGroupCoordinator({ groupId });
-    await coordinator.offsetCommit({
+    await transientRetry(() => coordinator.offsetCommit({
       groupId,
       groupGenerationId: -1,
       memberId: '',
       topics: [{ topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: String(o.offset), metadata: o.metadata ?? null })) }],
-    });
+    }));
   }
 
   /** Deletes every record before `offset` in each partition (Kafka's DeleteRecords). */
@@ -350,7 +380,7 @@ export class RawKafka {
     await Promise.all(
       [...grouped].map(async ([nodeId, list]) => {
         const broker = await cluster.findBroker({ nodeId });
-        await broker.deleteRecords({ topics: RawKafka.byTopic(list, (o) => ({ partition: o.partition, offset: String(o.offset) })) });
+        await transientRetry(() => broker.deleteRecords({ topics: RawKafka.byTopic(list, (o) => ({ partition: o.partition, offset: String(o.offset) })) }));
       }),
     );
   }

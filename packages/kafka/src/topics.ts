@@ -19,8 +19,29 @@ export interface TopicFacts {
   config: Record<string, string>;
 }
 
-/** Partition count, replication factor and (some or all) configs of each topic. */
+/**
+ * Partition count, replication factor and (some or all) configs of each topic. A topic deleted
+ * meanwhile (by anyone) fails the whole batch in Kafka; then each topic is asked on its own and
+ * the missing ones are left out.
+ */
 export async function topicFacts(admin: Admin, names: string[], configNames: string[] | null): Promise<Map<string, TopicFacts>> {
+  try {
+    return await topicFactsBatch(admin, names, configNames);
+  } catch (error) {
+    if (names.length <= 1) throw error;
+    const result = new Map<string, TopicFacts>();
+    await Promise.all(
+      names.map(async (name) => {
+        const one = await topicFactsBatch(admin, [name], configNames).catch(() => null);
+        const facts = one?.get(name);
+        if (facts) result.set(name, facts);
+      }),
+    );
+    return result;
+  }
+}
+
+async function topicFactsBatch(admin: Admin, names: string[], configNames: string[] | null): Promise<Map<string, TopicFacts>> {
   const result = new Map<string, TopicFacts>();
   if (names.length === 0) return result;
   const [metadata, configs] = await Promise.all([
@@ -74,11 +95,15 @@ export async function sampleHeaderOrigins(raw: RawKafka, marks: Map<string, Part
     for (const m of parts) if (m.high > m.low) requests.push({ topic, partition: m.partition, offset: Math.max(m.low, m.high - 3) });
   }
   if (requests.length === 0) return found;
+  const options = { maxWaitMs: 0, partitionMaxBytes: 32 * 1024 };
   let fetched;
   try {
-    fetched = await raw.fetch(requests, { maxWaitMs: 0, partitionMaxBytes: 32 * 1024 });
+    fetched = await raw.fetch(requests, options);
   } catch {
-    return found;
+    // One topic deleted meanwhile fails the round: sample the others one topic at a time.
+    const topics = [...new Set(requests.map((r) => r.topic))];
+    const parts = await Promise.all(topics.map((t) => raw.fetch(requests.filter((r) => r.topic === t), options).catch(() => [])));
+    fetched = parts.flat();
   }
   for (const data of fetched) {
     for (const record of data.records) {
