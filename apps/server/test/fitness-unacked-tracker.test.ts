@@ -36,6 +36,7 @@ describe('UnackedTracker (ages of unacknowledged messages from counts over time)
     t.observe('c', 'q', { at: 1_500, inFlight: 2, ackRate: 0 });
     expect(t.verdict('c', 'q', deadline, 1_500)).toEqual({ kind: 'too-short', watchedMs: 600 });
     t.observe('c', 's', { at: 0, inFlight: 2, ackRate: null });
+    expect(t.verdict('c', 's', deadline, 0)).toEqual({ kind: 'acks-unknown' });
     t.observe('c', 's', { at: 2_000, inFlight: 2, ackRate: null });
     expect(t.verdict('c', 's', deadline, 2_000)).toEqual({ kind: 'acks-unknown' });
   });

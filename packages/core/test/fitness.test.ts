@@ -85,6 +85,17 @@ describe('scoreFitness', () => {
     ]);
   });
 
+  it('without a broker hint, names the conventional DLQ to create', () => {
+    const report = scoreFitness([facts({ destination: 'orders', deadLetter: { target: null, reachable: false, via: null, conventionalName: 'orders.DLT' } })]);
+    expect(report.failing).toEqual([
+      {
+        criterion: 'dead_letter_handling',
+        destination: 'orders',
+        fix: "create orders.DLT (the dead-letter naming convention) and have the consumers of orders dead-letter failed messages there, e.g. with core's handleWithRetry",
+      },
+    ]);
+  });
+
   it('explains a dead-letter target that exists but cannot receive, and monitoring without exported metrics', () => {
     const report = scoreFitness([
       facts({

@@ -61,6 +61,11 @@ export function rabbitMqCapabilities(config: ResolvedConfig): Capabilities {
     deleteDestination: true,
     publishProperties: ['messageId', 'correlationId', 'replyTo', 'contentType', 'expirationMs', 'routingKey', 'persistent'],
     maxMessageBytes: config.maxMessageBytes,
+    fitnessHints: {
+      deadLetter:
+        'queue {destination} has no dead-letter exchange: set x-dead-letter-exchange on it (a queue argument, or a policy with "dead-letter-exchange" whose pattern matches {destination}) and bind a queue to that exchange to keep the dead letters',
+      acknowledgment: 'consumers of queue {destination} hold deliveries without basic.ack: ack each message after processing it (or reject it so it is dead-lettered) within the ack deadline',
+    },
   };
 }
 

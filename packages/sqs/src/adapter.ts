@@ -60,6 +60,10 @@ export function sqsCapabilities(maxMessageBytes: number): Capabilities {
     publishProperties: ['messageId', 'correlationId', 'replyTo', 'contentType', 'delaySeconds', 'groupId', 'deduplicationId'],
     // The largest value that always fits: a binary value travels base64-encoded in the body.
     maxMessageBytes: Math.floor(((maxMessageBytes - ATTRIBUTE_RESERVE) * 3) / 4 / 1024) * 1024,
+    fitnessHints: {
+      deadLetter: 'queue {destination} has no RedrivePolicy: set one on it (deadLetterTargetArn of a DLQ, maxReceiveCount) so messages that keep failing move to the DLQ',
+      acknowledgment: 'consumers of queue {destination} must DeleteMessage each message after processing it, before its visibility timeout ends',
+    },
   };
 }
 

@@ -110,7 +110,7 @@ export async function gatherFacts(adapter: BrokerAdapter, options: GatherOptions
       destination: d.name,
       isDeadLetter,
       consumed,
-      deadLetter: deadLetterFacts(d, target, link, byName),
+      deadLetter: { ...deadLetterFacts(d, target, link, byName), conventionalName: conventionalDeadLetter(adapter, d.name) },
       ack: !consumed
         ? { delivered: 0, overdue: 0, oldestUnackedMs: null, source: 'no consumers' }
         : deep
@@ -139,6 +139,14 @@ function readsWithoutSideEffects(adapter: BrokerAdapter, d: DestinationSummary):
 function destructiveReason(adapter: BrokerAdapter, what: string): string {
   const warning = adapter.capabilities.peekWarning ?? 'reads are destructive on this broker';
   return `${what} would change them, so it is not done: ${warning.replace(/\.$/, '')}`;
+}
+
+function conventionalDeadLetter(adapter: BrokerAdapter, name: string): string | null {
+  try {
+    return adapter.deadLetterNameFor(name);
+  } catch {
+    return null;
+  }
 }
 
 function deadLetterFacts(d: DestinationSummary, target: string | null, link: DeadLetterLink | undefined, byName: Map<string, DestinationSummary>): DestinationFacts['deadLetter'] {
@@ -219,7 +227,7 @@ async function ackFacts(
         'the broker does not report delivered-but-unacknowledged messages: consumers only commit positions, and committed vs end offsets is lag (work not yet consumed), not how long delivered messages wait for their acknowledgement',
     };
   }
-  if (inFlight === 0) return { delivered: recentlyAcked, overdue: 0, oldestUnackedMs: null, source: 'no delivered message is unacknowledged' };
+  if (inFlight === 0) return { delivered: recentlyAcked, overdue: 0, oldestUnackedMs: null, source: 'in-flight count 0' };
   const verdict = options.tracker.verdict(options.connection, d.name, deadline, now);
   const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
   switch (verdict.kind) {

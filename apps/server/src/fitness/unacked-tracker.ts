@@ -55,6 +55,8 @@ export class UnackedTracker {
     const run = this.runs.get(connection)?.get(destination) ?? [];
     const newest = run[run.length - 1];
     if (!newest) return { kind: 'too-short', watchedMs: 0 };
+    // A broker that does not count acknowledgements never will: say so at once rather than after the deadline.
+    if (newest.ackRate === null) return { kind: 'acks-unknown' };
     // The newest observation at least a deadline old is the tightest start.
     let start = -1;
     for (let i = run.length - 1; i >= 0; i--) {

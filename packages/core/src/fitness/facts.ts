@@ -45,6 +45,8 @@ export interface DestinationFacts {
     target: string | null;
     reachable: boolean;
     via: string | null;
+    /** The DLQ name the broker's naming convention gives this destination, for the fix when there is none. */
+    conventionalName?: string | null;
     /** Why an existing target cannot receive dead letters, and the fix (e.g. an exchange no queue is bound to). */
     unreachable?: { evidence: string; fix: string };
   };

@@ -67,7 +67,11 @@ function deadLetterResult(f: DestinationFacts, c: Criterion, hints: FitnessHints
   if (target !== null && reachable) return judged(f.destination, 1, c.threshold, `dead letters go to ${target} (${via ?? 'configured'})`, '');
   if (target !== null && unreachable) return judged(f.destination, 0, c.threshold, unreachable.evidence, unreachable.fix);
   const evidence = target === null ? 'no dead-letter queue configured' : `dead-letter target ${target} does not exist`;
-  const fix = target === null ? (hinted(hints.deadLetter, f.destination) ?? `configure a dead-letter queue for ${f.destination}`) : `create ${target}, the dead-letter target of ${f.destination}`;
+  const conventional = f.deadLetter.conventionalName;
+  const generic = conventional
+    ? `create ${conventional} (the dead-letter naming convention) and have the consumers of ${f.destination} dead-letter failed messages there, e.g. with core's handleWithRetry`
+    : `configure a dead-letter queue for ${f.destination}`;
+  const fix = target === null ? (hinted(hints.deadLetter, f.destination) ?? generic) : `create ${target}, the dead-letter target of ${f.destination}`;
   return judged(f.destination, 0, c.threshold, evidence, fix);
 }
 
