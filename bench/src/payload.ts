@@ -31,7 +31,7 @@ export function rawMatches(value: Buffer | string | null | undefined): boolean {
 }
 
 export function sentAtOf(value: string): number | null {
-  const match = /"sentAt":(\d+(?:\.\d+)?)/.exec(value);
+  const match = /"sentAt":(-?\d+(?:\.\d+)?)/.exec(value);
   return match ? Number(match[1]) : null;
 }
 

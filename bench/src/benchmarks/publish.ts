@@ -1,2 +1,225 @@
-import type { BenchContext } from '../context';
-export async function runPublish(_ctx: BenchContext): Promise<void> {}
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { mailroomClient } from '../client';
+import { scaled, type BenchConfig, type Broker } from '../config';
+import { forEachBroker, ratioOf, type BenchContext } from '../context';
+import { uniqueName } from '../names';
+import { messageValue } from '../payload';
+import { createTopics, deleteTopics, highWatermarks, kafkaClient, rawProducer } from '../raw/kafka';
+import { queueDepth, rabbitConnect } from '../raw/rabbitmq';
+import { entryFields, redisClient } from '../raw/redis';
+import { createQueue, deleteQueues, queueCounts, sqsClient } from '../raw/sqs';
+import { ServerProcess } from '../server-process';
+import { perSecond } from '../stats';
+
+export const PUBLISH_FULL = 100_000;
+export const PUBLISH_BATCH = 1_000;
+/** SendMessageBatch calls a raw SQS producer keeps in flight. */
+const SQS_RAW_IN_FLIGHT = 10;
+
+interface Target {
+  name: string;
+  count(): Promise<number>;
+}
+
+interface PublishKit {
+  create(label: string): Promise<Target>;
+  /** Sends messages [from, to) with the raw producer, as one batch. */
+  rawBatch(target: Target, from: number, to: number): Promise<void>;
+  rawLabel: string;
+  open(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+function kit(config: BenchConfig, broker: Broker, prefix: string): PublishKit {
+  const e = config.endpoints;
+  const names: string[] = [];
+  switch (broker) {
+    case 'kafka': {
+      const kafka = kafkaClient(e);
+      const producer = rawProducer(kafka);
+      return {
+        async create(label) {
+          const name = `${prefix}-${label}`;
+          names.push(name);
+          await createTopics(kafka, [{ topic: name, partitions: 3 }]);
+          return { name, count: async () => [...(await highWatermarks(kafka, name)).values()].reduce((a, b) => a + b, 0) };
+        },
+        rawLabel: 'kafkajs producer.send (acks all)',
+        open: () => producer.connect(),
+        async rawBatch(target, from, to) {
+          const messages = [];
+          for (let n = from; n < to; n++) messages.push({ key: `k-${n % 64}`, value: messageValue(n) });
+          await producer.send({ topic: target.name, acks: -1, messages });
+        },
+        async cleanup() {
+          await producer.disconnect();
+          await deleteTopics(kafka, names);
+        },
+      };
+    }
+    case 'rabbitmq': {
+      let model: Awaited<ReturnType<typeof rabbitConnect>> | null = null;
+      let channel: Awaited<ReturnType<Awaited<ReturnType<typeof rabbitConnect>>['createConfirmChannel']>> | null = null;
+      return {
+        async create(label) {
+          const name = `${prefix}-${label}`;
+          names.push(name);
+          const m = await rabbitConnect(e);
+          const ch = await m.createChannel();
+          await ch.assertQueue(name, { durable: true, arguments: { 'x-queue-type': 'classic' } });
+          await m.close();
+          return {
+            name,
+            count: async () => {
+              const m2 = await rabbitConnect(e);
+              try {
+                return await queueDepth(m2, name);
+              } finally {
+                await m2.close();
+              }
+            },
+          };
+        },
+        rawLabel: 'amqplib confirm channel, persistent, waitForConfirms per batch',
+        async open() {
+          model = await rabbitConnect(e, 'mailroom-bench-raw-publish');
+          channel = await model.createConfirmChannel();
+        },
+        async rawBatch(target, from, to) {
+          for (let n = from; n < to; n++) channel!.publish('', target.name, Buffer.from(messageValue(n)), { persistent: true });
+          await channel!.waitForConfirms();
+        },
+        async cleanup() {
+          const m = model ?? (await rabbitConnect(e));
+          const ch = await m.createChannel();
+          for (const n of names) await ch.deleteQueue(n).catch(() => undefined);
+          await m.close();
+        },
+      };
+    }
+    case 'redis': {
+      const redis = redisClient(e);
+      return {
+        async create(label) {
+          const name = `${prefix}-${label}`;
+          names.push(name);
+          return { name, count: () => redis.xlen(name) };
+        },
+        rawLabel: 'ioredis pipeline of XADDs',
+        open: async () => undefined,
+        async rawBatch(target, from, to) {
+          const pipeline = redis.pipeline();
+          for (let n = from; n < to; n++) pipeline.xadd(target.name, '*', ...entryFields(n, messageValue(n)));
+          const results = await pipeline.exec();
+          const failed = results?.find(([error]) => error !== null);
+          if (failed) throw failed[0];
+        },
+        async cleanup() {
+          if (names.length > 0) await redis.unlink(...names);
+          redis.disconnect();
+        },
+      };
+    }
+    case 'sqs': {
+      const sqs = sqsClient(e);
+      const urls = new Map<string, string>();
+      return {
+        async create(label) {
+          const name = `${prefix}-${label}`;
+          names.push(name);
+          const url = await createQueue(sqs, name);
+          urls.set(name, url);
+          return {
+            name,
+            count: async () => {
+              const c = await queueCounts(sqs, url);
+              return c.visible + c.inFlight;
+            },
+          };
+        },
+        rawLabel: `SDK SendMessageBatch ×10 messages, ${SQS_RAW_IN_FLIGHT} calls in flight`,
+        open: async () => undefined,
+        async rawBatch(target, from, to) {
+          const url = urls.get(target.name)!;
+          const chunks: number[] = [];
+          for (let n = from; n < to; n += 10) chunks.push(n);
+          let next = 0;
+          const worker = async () => {
+            while (next < chunks.length) {
+              const start = chunks[next++]!;
+              const entries = [];
+              for (let n = start; n < Math.min(to, start + 10); n++) entries.push({ Id: String(n - start), MessageBody: messageValue(n) });
+              const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: entries }));
+              if (out.Failed && out.Failed.length > 0) throw new Error(`SendMessageBatch: ${out.Failed[0]?.Code}`);
+            }
+          };
+          await Promise.all(Array.from({ length: SQS_RAW_IN_FLIGHT }, worker));
+        },
+        async cleanup() {
+          await deleteQueues(sqs, names);
+          sqs.destroy();
+        },
+      };
+    }
+  }
+}
+
+/**
+ * Publish: N messages in batches of 1,000 through messages.publish (one request per batch,
+ * one after another), against the raw producer sending the same batches.
+ */
+export async function runPublish(ctx: BenchContext): Promise<void> {
+  const { config } = ctx;
+  const count = scaled(config, PUBLISH_FULL, PUBLISH_BATCH);
+  await forEachBroker(ctx, 'publish', ['kafka', 'rabbitmq', 'redis', 'sqs'], async (broker) => {
+    const k = kit(config, broker, uniqueName('publish'));
+    const server = await ServerProcess.start(config, { brokers: [broker], label: `publish-${broker}` });
+    try {
+      const client = mailroomClient(server.url);
+      const notes: string[] = [];
+      const viaApi = await k.create('api');
+      // One small warm-up request, as a UI would have made before (connections, metadata).
+      await client.messages.publish.mutate({ connectionId: broker, destination: viaApi.name, messages: [{ key: 'warm-up', headers: {}, value: { encoding: 'text', data: messageValue(-1) } }] });
+      const started = performance.now();
+      for (let from = 0; from < count; from += PUBLISH_BATCH) {
+        const to = Math.min(count, from + PUBLISH_BATCH);
+        const messages = [];
+        for (let n = from; n < to; n++) messages.push({ key: `k-${n % 64}`, headers: {}, value: { encoding: 'text' as const, data: messageValue(n) } });
+        const result = await client.messages.publish.mutate({ connectionId: broker, destination: viaApi.name, messages });
+        if (result.published !== to - from) throw new Error(`publish returned ${result.published} for ${to - from}`);
+      }
+      const mailroomMs = performance.now() - started;
+
+      const viaRaw = await k.create('raw');
+      await k.open();
+      await k.rawBatch(viaRaw, -1, 0);
+      const rawStarted = performance.now();
+      for (let from = 0; from < count; from += PUBLISH_BATCH) await k.rawBatch(viaRaw, from, Math.min(count, from + PUBLISH_BATCH));
+      const rawMs = performance.now() - rawStarted;
+
+      const [apiCount, rawCount] = await Promise.all([viaApi.count(), viaRaw.count()]);
+      if (apiCount !== count + 1 || rawCount !== count + 1) notes.push(`stored: ${apiCount} via the API and ${rawCount} raw (expected ${count + 1} each, warm-up included).`);
+      const rate = perSecond(count, mailroomMs);
+      const rawRate = perSecond(count, rawMs);
+      const ratio = ratioOf(rate, rawRate);
+      ctx.log(`  Mailroom ${Math.round(rate)} msg/s, raw ${Math.round(rawRate)} msg/s`);
+      ctx.add({
+        benchmark: 'publish',
+        title: `Publish ${count.toLocaleString('en-US')} in batches of ${PUBLISH_BATCH.toLocaleString('en-US')}`,
+        broker,
+        unit: 'msg/s',
+        mailroom: rate,
+        raw: rawRate,
+        rawLabel: k.rawLabel,
+        ratio,
+        target: '≥ 0.7 × raw',
+        met: ratio === null ? null : ratio >= 0.7,
+        details: { 'Mailroom ms/request': mailroomMs / Math.ceil(count / PUBLISH_BATCH), 'raw ms/batch': rawMs / Math.ceil(count / PUBLISH_BATCH) },
+        notes,
+      });
+    } finally {
+      await server.stop();
+      await k.cleanup().catch((error: unknown) => ctx.log(`  cleanup failed: ${String(error)}`));
+    }
+  });
+}
