@@ -12,10 +12,11 @@ const tailGrid = (page: Page): Locator => page.getByRole('grid', { name: 'Tailed
 const dataRows = (grid: Locator): Locator => grid.getByRole('row').filter({ has: grid.page().getByRole('gridcell') });
 const rowWith = (grid: Locator, text: string): Locator => dataRows(grid).filter({ hasText: text });
 
-/** The cell of `row` under the column headed `header`. */
-async function cellUnder(grid: Locator, row: Locator, header: string): Promise<Locator> {
+/** The cell of `row` under the column headed `header` (or one of its names). */
+async function cellUnder(grid: Locator, row: Locator, header: string | string[]): Promise<Locator> {
+  const names = Array.isArray(header) ? header : [header];
   const headers = (await grid.getByRole('columnheader').allTextContents()).map((t) => t.trim());
-  const index = headers.indexOf(header);
+  const index = headers.findIndex((h) => names.includes(h));
   if (index < 0) throw new Error(`No column ${header} in ${JSON.stringify(headers)}`);
   return row.getByRole('gridcell').nth(index);
 }
@@ -119,10 +120,14 @@ export function defineBrokerJourneys(broker: BrokerName, makeKit: () => BrokerKi
       await shot(formPage, info, '3 publish form filled');
       const started = Date.now();
       await form.getByRole('button', { name: 'Publish', exact: true }).click();
+      const acknowledged = formPage.getByText('Published 1 message', { exact: true }).first().waitFor().then(() => Date.now() - started);
       await page.bringToFront();
-      await expect(rowWith(tailGrid(page), sent.key!)).toBeVisible({ timeout: 2_000 });
-      note('form-to-tail-ms', String(Date.now() - started));
-      await expect(formPage.getByText('Published 1 message', { exact: true }).first()).toBeVisible();
+      // Waits past the 2 s only to report how late it was.
+      await expect(rowWith(tailGrid(page), sent.key!)).toBeVisible({ timeout: 20_000 });
+      const shownAfter = Date.now() - started;
+      const ackAfter = await acknowledged;
+      note('form-to-tail-ms', `${shownAfter} (publish acknowledged after ${ackAfter})`);
+      expect(shownAfter, `shown in the live tail ${shownAfter} ms after Publish (acknowledged after ${ackAfter} ms)`).toBeLessThanOrEqual(2_000);
       await formPage.close();
       await shot(page, info, '4 message in live tail');
     });
@@ -201,7 +206,7 @@ export function defineBrokerJourneys(broker: BrokerName, makeKit: () => BrokerKi
         const facts = kit.deadLetterFacts(job.key!);
         await expect(await cellUnder(grid, row, 'Origin')).toHaveText(destination);
         await expect(await cellUnder(grid, row, 'Reason')).toHaveText(facts.reason);
-        await expect(await cellUnder(grid, row, 'Attempts')).toHaveText(String(facts.attempts));
+        await expect(await cellUnder(grid, row, ['Attempts', 'Tries'])).toHaveText(String(facts.attempts));
       }
       await shot(page, info, '2 dead letters with reason and attempts');
     });
@@ -273,7 +278,8 @@ export function defineBrokerJourneys(broker: BrokerName, makeKit: () => BrokerKi
       return;
     }
     const row = page.getByRole('row').filter({ has: page.getByRole('button', { name: lagging.group, exact: true }) });
-    await expect(row).toBeVisible();
+    // RabbitMQ reads groups from the management API, which can take seconds on a busy broker.
+    await expect(row).toBeVisible({ timeout: 30_000 });
     const lagCell = row.getByRole('cell').nth(3);
     await expect(lagCell).toHaveText(String(lagging.lag));
     if (lagging.pending !== null) await expect(row.getByRole('cell').nth(4)).toHaveText(String(lagging.pending));

@@ -38,8 +38,9 @@ const d = (tab = '') => `/c/${conn}/d/${encodeURIComponent(orders)}${tab}`;
 
 async function ready(page: Page): Promise<void> {
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
-  // Loading skeletons are not what an operator reads: wait until they are gone.
-  await expect(page.locator('[aria-busy="true"]')).toHaveCount(0, { timeout: 15_000 });
+  // Loading skeletons are not what an operator reads: wait until they are gone (the overview
+  // waits for every broker's answers in one batch, which takes long on a busy machine).
+  await expect(page.locator('[aria-busy="true"]')).toHaveCount(0, { timeout: 60_000 });
 }
 
 const views: { name: string; open: (page: Page) => Promise<void> }[] = [
@@ -75,7 +76,6 @@ const views: { name: string; open: (page: Page) => Promise<void> }[] = [
   {
     name: 'dead-letter queue with the redrive dialog',
     open: async (p) => {
-      // Client-side: a reload of this URL fails while the server treats "<name>.dlq" as a file (see below).
       await p.goto(`/c/${conn}/dead-letters`);
       await p.getByRole('region', { name: 'Dead-letter queues' }).getByRole('link', { name: dlq, exact: true }).click();
       await expect(p.getByRole('grid', { name: 'Dead letters' })).toBeVisible();
@@ -113,8 +113,17 @@ for (const path of ['/', `/c/${conn}/destinations`]) {
   });
 }
 
-test('deep link to a destination whose name has a dot (orders.dlq) loads the SPA', async ({ page }) => {
-  test.fail(true, 'server: the SPA fallback serves index.html only for paths without a file extension, so /c/memory/dead-letters/<name>.dlq answers {"error":"not found"} (reported to the lead)');
+test('the app\'s own link to a destination with a dot (<name>.dlq) survives a reload', async ({ page }) => {
+  await page.goto(`/c/${conn}/dead-letters`);
+  const link = page.getByRole('region', { name: 'Dead-letter queues' }).getByRole('link', { name: dlq, exact: true });
+  const href = await link.getAttribute('href');
+  expect(href).not.toBeNull();
+  await page.goto(href!);
+  await expect(page.getByRole('heading', { name: dlq, level: 1 })).toBeVisible();
+});
+
+test('a hand-typed URL with a raw dot (<name>.dlq) loads the SPA', async ({ page }) => {
+  test.fail(true, 'server: the SPA fallback serves index.html only for paths without a file extension, so /c/memory/dead-letters/<name>.dlq typed by hand answers {"error":"not found"}; the app escapes dots (%2E) in its own links (reported to the lead)');
   await page.goto(`/c/${conn}/dead-letters/${encodeURIComponent(dlq)}`);
   await expect(page.getByRole('heading', { name: dlq, level: 1 })).toBeVisible({ timeout: 5_000 });
 });
