@@ -75,6 +75,18 @@ const shots = [
       await p.getByText('Headers').first().waitFor();
     },
   },
+  {
+    // Last: it really redrives the demo DLQ (the demo keeps dead-lettering, so it refills).
+    name: 'redrive-report', path: `/c/${conn}/dead-letters/${e(dlq)}`,
+    ready: async (p) => {
+      await p.getByRole('region', { name: 'Dead-lettered messages' }).waitFor();
+      const button = p.getByRole('button', { name: /Redrive all/ });
+      await p.waitForFunction(() => [...document.querySelectorAll('button')].some((b) => /Redrive all/.test(b.textContent ?? '') && !b.disabled), null, { timeout: 30_000 });
+      await button.click();
+      await p.getByRole('dialog').getByRole('button', { name: /^Redrive/ }).click();
+      await p.locator('[aria-label="Redrive progress"][data-status="completed"]').waitFor({ timeout: 30_000 });
+    },
+  },
   ...(process.env.MAILROOM_SHOT_DESTRUCTIVE
     ? [{ name: 'peek-warning', path: process.env.MAILROOM_SHOT_DESTRUCTIVE, ready: async (p) => p.getByText('Reading these messages changes them').waitFor() }]
     : []),

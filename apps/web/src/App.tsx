@@ -13,6 +13,7 @@ const DestinationPage = lazy(() => import('./views/DestinationPage'));
 const MessagePage = lazy(() => import('./views/MessagePage'));
 const PublishPage = lazy(() => import('./views/PublishPage'));
 const DeadLetters = lazy(() => import('./views/DeadLetters'));
+const FitnessPage = lazy(() => import('./views/FitnessPage'));
 
 export function App() {
   return (
@@ -37,8 +38,9 @@ export function AppRoutes() {
       <Route path="/c/:conn/publish" component={PublishPage} />
       <Route path="/c/:conn/dead-letters" component={DeadLetters} />
       <Route path="/c/:conn/dead-letters/:dlq" component={DeadLetters} />
+      <Route path="/fitness" component={FitnessPage} />
+      <Route path="/c/:conn/fitness" component={FitnessPage} />
       <Route path="/c/:conn/d/:dest/m/:id" component={MessagePage} />
-      <Route path="/c/:conn/d/:dest/publish" component={PublishPage} />
       <Route path="/c/:conn/d/:dest/:tab?" component={DestinationPage} />
       <Route>
         <div className="page">
@@ -95,6 +97,9 @@ function Sidebar() {
         <Link href="/" className="nav-link" aria-current={current('/')}>
           <Icon name="grid" /> Overview
         </Link>
+        <Link href={routes.fitness()} className="nav-link" aria-current={current(routes.fitness())}>
+          <Icon name="check" /> Fitness
+        </Link>
       </div>
       <div className="sidebar-section">
         <div className="sidebar-title">Connections</div>
@@ -117,6 +122,9 @@ function Sidebar() {
                   </Link>
                   <Link href={routes.deadLetters(c.id)} className="nav-link nav-sub" aria-current={location.startsWith(routes.deadLetters(c.id)) ? 'page' : undefined}>
                     <Icon name="inbox" size={14} /> Dead letters
+                  </Link>
+                  <Link href={routes.fitness(c.id)} className="nav-link nav-sub" aria-current={current(routes.fitness(c.id))}>
+                    <Icon name="check" size={14} /> Fitness
                   </Link>
                   <Link href={routes.publish(c.id)} className="nav-link nav-sub" aria-current={current(routes.publish(c.id))}>
                     <Icon name="send" size={14} /> Publish

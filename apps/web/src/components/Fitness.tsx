@@ -1,6 +1,8 @@
 import { useQuery } from '@tanstack/react-query';
+import { Link } from 'wouter';
 import { useTRPCClient } from '../api/trpc';
-import { formatPercent } from '../lib/format';
+import { formatPercent, plural } from '../lib/format';
+import { routes } from '../lib/routes';
 
 /** The seed's five criteria and their thresholds (DESIGN.md, "Fitness scores"). */
 export const FITNESS_CRITERIA = [
@@ -18,6 +20,32 @@ export interface FitnessScore {
   threshold: number;
   /** Why it is unknown, or a one-line explanation. */
   reason: string | null;
+  /** The server's verdict when it gives one (it also knows about unknown destinations). */
+  status?: 'pass' | 'fail' | 'unknown';
+}
+
+/** What the overview needs from a connection's fitness report. */
+export interface FitnessSummary {
+  scores: FitnessScore[];
+  /** Destinations failing a criterion, each with its fix (on the fitness page). */
+  failing: number;
+  alerts: number;
+}
+
+/**
+ * The fitness.scores answer for one connection: `{ connections: [{ report: { criteria, failing } }], alerts }`.
+ * Older or partial shapes (a bare list, `{ scores }`) are read too, defensively.
+ */
+export function parseFitnessSummary(raw: unknown): FitnessSummary {
+  const o = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
+  const connection = Array.isArray(o.connections) ? (o.connections[0] as Record<string, unknown> | undefined) : undefined;
+  const report = typeof connection?.report === 'object' && connection.report !== null ? (connection.report as Record<string, unknown>) : null;
+  if (report === null) return { scores: parseFitness(raw), failing: 0, alerts: 0 };
+  return {
+    scores: parseFitness(report.criteria),
+    failing: Array.isArray(report.failing) ? report.failing.length : 0,
+    alerts: Array.isArray(o.alerts) ? o.alerts.length : 0,
+  };
 }
 
 /** Reads whatever shape the fitness procedure returns into per-criterion scores, defensively. */
@@ -38,7 +66,8 @@ export function parseFitness(raw: unknown): FitnessScore[] {
     const known = FITNESS_CRITERIA.find((c) => c.id === criterion);
     const threshold = typeof o.threshold === 'number' ? (o.threshold > 1 ? o.threshold / 100 : o.threshold) : (known?.threshold ?? 1);
     const reason = typeof o.reason === 'string' ? o.reason : typeof o.unknownReason === 'string' ? o.unknownReason : typeof o.summary === 'string' ? o.summary : null;
-    out.push({ criterion, score, threshold, reason });
+    const status = o.status === 'pass' || o.status === 'fail' || o.status === 'unknown' ? o.status : undefined;
+    out.push({ criterion, score, threshold, reason, ...(status === undefined ? {} : { status }) });
   }
   return out;
 }
@@ -49,8 +78,9 @@ function isMissingProcedure(error: unknown): boolean {
 }
 
 /**
- * Fitness is computed by a procedure that arrives later (issue 10). Until it exists, every
- * criterion shows "unknown" with that reason: a score is never guessed.
+ * The five criteria of one connection, refreshed every 15 s; each card opens its section of the
+ * fitness page. A server without the procedure, or a score it could not measure, shows
+ * "unknown" with the reason: a score is never guessed.
  */
 export function FitnessScores({ connectionId, enabled = true }: { connectionId: string; enabled?: boolean }) {
   const client = useTRPCClient();
@@ -58,11 +88,12 @@ export function FitnessScores({ connectionId, enabled = true }: { connectionId: 
     queryKey: ['fitness.scores', connectionId],
     enabled,
     retry: false,
-    staleTime: 30_000,
+    staleTime: 10_000,
+    refetchInterval: (q) => (q.state.status === 'error' ? false : 15_000),
     queryFn: async () => {
       const fitness = (client as unknown as { fitness?: { scores?: { query: (input: unknown) => Promise<unknown> } } }).fitness;
       if (fitness?.scores === undefined) throw new Error('fitness procedures are not available');
-      return parseFitness(await fitness.scores.query({ connectionId }));
+      return parseFitnessSummary(await fitness.scores.query({ connectionId }));
     },
   });
   const unavailable = query.isError && isMissingProcedure(query.error);
@@ -77,15 +108,17 @@ export function FitnessScores({ connectionId, enabled = true }: { connectionId: 
     <div>
     <div className="fitness" aria-label="Fitness scores" role="list">
       {FITNESS_CRITERIA.map((c) => {
-        const s = query.data?.find((x) => x.criterion === c.id);
+        const s = query.data?.scores.find((x) => x.criterion === c.id);
         const loading = enabled && query.isPending;
         const score = s?.score ?? null;
         const threshold = s?.threshold ?? c.threshold;
-        const state = loading || score === null ? 'unknown' : score >= threshold ? 'pass' : 'fail';
+        const state = loading || score === null ? 'unknown' : (s?.status ?? (score >= threshold ? 'pass' : 'fail'));
         const why = s?.reason ?? reason ?? (score === null && !loading ? 'Not measured' : null);
         return (
           <div key={c.id} role="listitem" className={`score ${state}`} data-criterion={c.id} data-state={loading ? 'loading' : state} title={why ?? undefined}>
-            <div className="score-name">{c.label}</div>
+            <div className="score-name">
+              <Link href={routes.fitness(connectionId, c.id)} style={{ color: 'inherit' }}>{c.label}</Link>
+            </div>
             <div className="score-value">{loading ? <span className="skeleton" style={{ display: 'block', width: 48, height: 20 }} /> : score === null ? 'unknown' : formatPercent(score)}</div>
             <div className="score-threshold">
               target ≥ {formatPercent(threshold)}
@@ -96,6 +129,12 @@ export function FitnessScores({ connectionId, enabled = true }: { connectionId: 
       })}
     </div>
     {reason !== null && <div className="muted small" style={{ marginTop: 6 }}>Scores unknown: {reason}.</div>}
+    {query.data !== undefined && (
+      <div className="small" style={{ marginTop: 6, display: 'flex', gap: 12 }}>
+        <Link href={routes.fitness(connectionId)}>{query.data.failing > 0 ? `${query.data.failing} ${plural(query.data.failing, 'thing')} to fix: evidence and fixes` : 'Evidence per destination'}</Link>
+        {query.data.alerts > 0 && <span style={{ color: 'var(--danger)' }}>{query.data.alerts} {plural(query.data.alerts, 'alert')} firing</span>}
+      </div>
+    )}
     </div>
   );
 }

@@ -98,7 +98,7 @@ export function RedrivePanel({ task: initial, readOnly, onDismiss }: { task: Red
           <Figure label="Skipped" value={formatCount(p.skipped)} />
           <Figure label="Remaining" value={running ? formatCount(p.remaining) : '0'} />
           <Figure label="Possibly duplicated" value={formatCount(p.possiblyDuplicated)} danger={p.possiblyDuplicated > 0} />
-          <Figure label="Rate" value={running ? formatRate(rate) : formatDuration(task.finishedAt === null ? null : Date.parse(task.finishedAt) - Date.parse(task.startedAt))} />
+          <Figure label={running ? 'Rate' : 'Duration'} value={running ? formatRate(rate) : formatDuration(task.finishedAt === null ? null : Date.parse(task.finishedAt) - Date.parse(task.startedAt))} />
         </div>
         {task.error !== null && <Alert tone="danger" title="Redrive error">{task.error}</Alert>}
         {!running && p.possiblyDuplicated > 0 && (

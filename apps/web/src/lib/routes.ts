@@ -22,6 +22,8 @@ export const routes = {
   },
   publish: (conn: string, dest?: string) => (dest === undefined ? `/c/${enc(conn)}/publish` : `/c/${enc(conn)}/d/${enc(dest)}/publish`),
   deadLetters: (conn: string, dlq?: string) => (dlq === undefined ? `/c/${enc(conn)}/dead-letters` : `/c/${enc(conn)}/dead-letters/${enc(dlq)}`),
+  /** Fitness of every connection, or of one; `criterion` scrolls to its section. */
+  fitness: (conn?: string, criterion?: string) => `${conn === undefined ? '/fitness' : `/c/${enc(conn)}/fitness`}${criterion === undefined ? '' : `#${criterion}`}`,
 };
 
 export function decodeParam(value: string | undefined): string {

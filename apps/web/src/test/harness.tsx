@@ -14,6 +14,13 @@ import type { AppRouter } from '../api/router';
 import { TRPCProvider } from '../api/trpc';
 import { ToastProvider } from '../components/Toasts';
 
+// Load the lazy route chunks once up front, so a test's first render does not wait on a
+// cold transform (which on a busy machine can outlast a findBy timeout).
+await Promise.all([
+  import('../views/Overview'), import('../views/Destinations'), import('../views/DestinationPage'),
+  import('../views/MessagePage'), import('../views/PublishPage'), import('../views/DeadLetters'),
+]);
+
 export type Handler = (input: never) => unknown;
 export type Handlers = Record<string, Handler>;
 

@@ -7,7 +7,7 @@ import { DlqBadge, HealthBadge, KindBadge } from '../components/Badges';
 import { FitnessScores } from '../components/Fitness';
 import { Icon } from '../components/Icon';
 import { Alert, EmptyState, ErrorState, LoadingRows } from '../components/States';
-import { formatCompact, formatCount, formatDuration } from '../lib/format';
+import { formatAgo, formatCompact, formatCount, formatDuration } from '../lib/format';
 import { routes } from '../lib/routes';
 
 /** A broker that is down is what the operator came for: it goes first. */
@@ -76,9 +76,11 @@ function ConnectionCard({ connection: c }: { connection: Connection }) {
       <div className="card-body stack">
         {!healthy && (
           <Alert tone="danger" title="Broker unreachable">
-            {c.health.reason ?? 'The server cannot reach this broker.'} Numbers below are unavailable until it answers again.
+            {c.health.reason ?? 'The server cannot reach this broker.'}
+            <div className="muted small">Last checked {formatAgo(c.health.checkedAt)}. Totals, fitness and lag appear when it answers again.</div>
           </Alert>
         )}
+        {healthy && (<>
         {all.isError && <ErrorState error={all.error} onRetry={() => void all.refetch()} compact />}
         <div className="stats">
           <Stat label="Destinations" value={all.isSuccess ? formatCount(all.data.total) : null} pending={healthy && all.isPending} />
@@ -107,6 +109,7 @@ function ConnectionCard({ connection: c }: { connection: Connection }) {
             unit="messages"
           />
         </div>
+        </>)}
       </div>
     </section>
   );

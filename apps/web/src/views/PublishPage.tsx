@@ -151,7 +151,7 @@ export function PublishForm({ connection, destination: fixedDestination }: { con
           <div className="field">
             <label htmlFor={ids.dest}>Destination</label>
             {fixedDestination !== undefined && initial.sourceId === null ? (
-              <input id={ids.dest} className="input mono" value={destination} readOnly />
+              <input id={ids.dest} className="input mono" value={destination} readOnly style={{ background: 'var(--surface-2)' }} />
             ) : (
               <>
                 <input id={ids.dest} className="input mono" list={`${ids.dest}-list`} value={destination} onChange={(e) => setDestination(e.target.value)} placeholder="topic, queue or stream" required />
