@@ -1,10 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidInputError, utf8, type ReceivedMessage } from '@mailroom/core';
-import { newAdapter, uniqueName } from './helpers';
+import { Kafka, logLevel } from 'kafkajs';
+import { brokers, newAdapter, uniqueName } from './helpers';
 import { createKafkaAdapter, type KafkaAdapter } from '../src';
 
 let adapter: KafkaAdapter;
 const topic = uniqueName('consumer');
+const groups: string[] = [];
+const newGroup = () => {
+  const group = uniqueName('g');
+  groups.push(group);
+  return group;
+};
 
 beforeAll(async () => {
   adapter = newAdapter();
@@ -14,11 +21,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await adapter.deleteDestination(topic).catch(() => undefined);
   await adapter.close();
+  const admin = new Kafka({ clientId: 'mailroom-test', brokers: brokers(), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  await admin.deleteGroups(groups).catch(() => undefined);
+  await admin.disconnect();
 });
 
 describe('consumer', () => {
   it('stays bounded while nobody polls (pause/resume) and then delivers every message once, in order per partition', async () => {
-    const consumer = adapter.createConsumer({ group: uniqueName('g'), maxMessages: 10 });
+    const consumer = adapter.createConsumer({ group: newGroup(), maxMessages: 10 });
     await consumer.subscribe([topic]);
     const total = 4000;
     for (let i = 0; i < total; i += 1000) {
@@ -51,7 +62,7 @@ describe('consumer', () => {
     const rebalanced = uniqueName('rebalance');
     await adapter.createDestination(rebalanced, { partitions: 4 });
     try {
-      const group = uniqueName('g');
+      const group = newGroup();
       const a = adapter.createConsumer({ group, maxMessages: 1000 });
       await a.subscribe([rebalanced]);
       const total = 400;
@@ -93,7 +104,7 @@ describe('consumer', () => {
 
   it('validates its arguments', async () => {
     expect(() => adapter.createConsumer({ group: '' })).toThrow(InvalidInputError);
-    const consumer = adapter.createConsumer({ group: uniqueName('g') });
+    const consumer = adapter.createConsumer({ group: newGroup() });
     await expect(consumer.poll(10)).rejects.toBeInstanceOf(InvalidInputError);
     await expect(consumer.subscribe([])).rejects.toBeInstanceOf(InvalidInputError);
     await consumer.close();
