@@ -1,4 +1,4 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useEffect, useRef, useState } from 'react';
 import { useTRPC } from '../api/trpc';
@@ -33,6 +33,15 @@ export function RedrivePanel({ task: initial, readOnly, onDismiss }: { task: Red
   const [task, setTask] = useState(initial);
   const samples = useRef<{ t: number; moved: number }[]>([{ t: Date.now(), moved: initial.progress.moved }]);
   useEffect(() => setTask(initial), [initial]);
+  const apply = (next: RedriveTask) => {
+    setTask(next);
+    if (isFinal(next.status)) {
+      void queryClient.invalidateQueries(trpc.redrive.list.pathFilter());
+      void queryClient.invalidateQueries(trpc.destinations.pathFilter());
+      void queryClient.invalidateQueries(trpc.deadLetters.pathFilter());
+      void queryClient.invalidateQueries(trpc.messages.browse.pathFilter());
+    }
+  };
   useSubscription(
     trpc.redrive.progress.subscriptionOptions(
       { taskId: initial.id },
@@ -42,17 +51,20 @@ export function RedrivePanel({ task: initial, readOnly, onDismiss }: { task: Red
           const next = ((event as { data?: RedriveTask }).data ?? event) as RedriveTask;
           samples.current.push({ t: Date.now(), moved: next.progress.moved });
           if (samples.current.length > 20) samples.current.shift();
-          setTask(next);
-          if (isFinal(next.status)) {
-            void queryClient.invalidateQueries(trpc.redrive.list.pathFilter());
-            void queryClient.invalidateQueries(trpc.destinations.pathFilter());
-            void queryClient.invalidateQueries(trpc.deadLetters.pathFilter());
-            void queryClient.invalidateQueries(trpc.messages.browse.pathFilter());
-          }
+          apply(next);
         },
       },
     ),
   );
+  // Safety net: if the stream misses the final event (a reconnect at the wrong moment), a slow
+  // poll still brings the task to its end state instead of showing "running" forever.
+  const polled = useQuery(trpc.redrive.get.queryOptions({ taskId: initial.id }, { enabled: !isFinal(task.status), refetchInterval: 2_000 }));
+  useEffect(() => {
+    const p = polled.data;
+    if (p === undefined || isFinal(task.status)) return;
+    if (!isFinal(p.status) && p.updatedAt <= task.updatedAt) return;
+    apply(p);
+  }, [polled.data]);
   const cancel = useMutation(trpc.redrive.cancel.mutationOptions({ onSuccess: (t) => setTask(t) }));
   const first = samples.current[0]!;
   const last = samples.current[samples.current.length - 1]!;

@@ -97,6 +97,22 @@ describe('Dead letters', () => {
     progress.end();
   });
 
+  it('reaches the final report by polling when the progress stream misses the end', async () => {
+    const finished = task({ status: 'completed', finishedAt: '2026-01-01T00:00:03.000Z', updatedAt: '2026-01-01T00:00:03.000Z', progress: { moved: 3, failed: 0, skipped: 0, remaining: 0, possiblyDuplicated: 0 } });
+    let polls = 0;
+    renderApp('/c/memory/dead-letters/orders%2Edlq', {
+      ...base,
+      'redrive.start': () => task(),
+      'redrive.progress': () => pushStream(), // never sends anything
+      'redrive.get': () => (++polls >= 1 ? finished : task()),
+    });
+    fireEvent.click(await screen.findByRole('button', { name: 'Redrive all (3)' }));
+    fireEvent.click(within(await screen.findByRole('dialog')).getByRole('button', { name: 'Redrive 3 messages' }));
+    const panel = await screen.findByRole('region', { name: 'Redrive progress' });
+    await waitFor(() => expect(panel.getAttribute('data-status')).toBe('completed'), { timeout: 6000 });
+    expect(panel.textContent).toContain('Redrive completed: 3 moved');
+  });
+
   it('redrive selected sends exactly the ticked ids to the chosen target', async () => {
     const started: { selection: unknown; target: unknown }[] = [];
     renderApp('/c/memory/dead-letters/orders%2Edlq', { ...base, 'redrive.start': (input: { selection: unknown; target: unknown }) => { started.push(input); return task({ status: 'completed' }); } });
