@@ -38,6 +38,7 @@ async function waitUntilTailing(page: Page, kit: BrokerKit, destination: string)
       await expect(rowWith(grid, 'probe-').first()).toBeVisible({ timeout: 1_500 });
       await page.getByRole('button', { name: 'Clear', exact: true }).click();
       await expect(grid).toBeHidden();
+      await kit.consumeBacklog?.(destination);
       note('tail-ready', `after ${attempt} probe(s)`);
       return;
     } catch {
@@ -142,6 +143,7 @@ export function defineBrokerJourneys(broker: BrokerName, makeKit: () => BrokerKi
       const stored = await kit.readAll(destination);
       expectSameMessage(stored.find((m) => m.key === sent.key), sent);
       expect(stored.filter((m) => m.key === sent.key)).toHaveLength(1);
+      await kit.consumeBacklog?.(destination);
     });
 
     await test.step("a message published by the broker's own client appears in the live tail", async () => {

@@ -31,6 +31,12 @@ export interface BrokerKit {
   readAll(destination: string): Promise<NativeMessage[]>;
   /** Publishes `messages` to `destination` and runs a consumer that fails every one into the DLQ. */
   failIntoDeadLetters(destination: string, messages: NativeMessage[]): Promise<void>;
+  /**
+   * A consumer that keeps up takes what is waiting on `destination`. Only where a live tail
+   * depends on it: an SQS tail backs off (up to 5 s, by design) while every receive returns
+   * messages it already showed, i.e. while a backlog sits unconsumed.
+   */
+  consumeBacklog?(destination: string): Promise<void>;
   /** Messages stored on a DLQ, by the broker's count. */
   depth(destination: string): Promise<number>;
   /** A consumer group on `destination` that is behind, or null where the broker has no groups. */

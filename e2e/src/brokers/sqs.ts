@@ -1,6 +1,7 @@
 import {
   ChangeMessageVisibilityBatchCommand,
   CreateQueueCommand,
+  DeleteMessageBatchCommand,
   DeleteQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
@@ -116,6 +117,16 @@ export class SqsKit implements BrokerKit {
       await consumer.close();
       await producer.close();
       await adapter.close();
+    }
+  }
+
+  /** Receives and deletes every visible message, like a consumer that keeps up. */
+  async consumeBacklog(destination: string): Promise<void> {
+    const url = await this.url(destination);
+    for (;;) {
+      const { Messages } = await this.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 30, WaitTimeSeconds: 0 }));
+      if (!Messages || Messages.length === 0) return;
+      await this.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
     }
   }
 
