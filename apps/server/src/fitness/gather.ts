@@ -45,6 +45,9 @@ export interface Gathered {
   metrics: MetricsSnapshot | null;
 }
 
+/** 500 → "500 ms", 30000 → "30 s", 1500 → "1.5 s". */
+const duration = (ms: number) => (ms < 1_000 ? `${Math.round(ms)} ms` : `${Math.round(ms / 100) / 10} s`);
+
 const errorText = (e: unknown) => (isMailroomError(e) || e instanceof Error ? e.message : String(e));
 
 /** Runs `fn` over `items` with at most `limit` at a time, keeping the order. */
@@ -218,7 +221,7 @@ async function ackFacts(
     } catch (e) {
       return { unknown: `could not list pending entries: ${errorText(e)}` };
     }
-    return { delivered: pending + recentlyAcked, overdue, oldestUnackedMs: oldest, source: `idle time of the pending entries of ${groups.length} group(s)${pending >= MAX_PAGE_SIZE ? ` (the first ${MAX_PAGE_SIZE} per group)` : ''}, deadline ${deadline} ms` };
+    return { delivered: pending + recentlyAcked, overdue, oldestUnackedMs: oldest, source: `idle time of the pending entries of ${groups.length} group(s)${pending >= MAX_PAGE_SIZE ? ` (the first ${MAX_PAGE_SIZE} per group)` : ''}, deadline ${duration(deadline)}` };
   }
   const inFlight = m?.inFlight ?? d.inFlight;
   if (inFlight === null) {
@@ -229,14 +232,14 @@ async function ackFacts(
   }
   if (inFlight === 0) return { delivered: recentlyAcked, overdue: 0, oldestUnackedMs: null, source: 'in-flight count 0' };
   const verdict = options.tracker.verdict(options.connection, d.name, deadline, now);
-  const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+  const seconds = duration;
   switch (verdict.kind) {
     case 'overdue':
       return {
         delivered: inFlight + recentlyAcked,
         overdue: verdict.overdue,
         oldestUnackedMs: now - verdict.heldSince,
-        source: `${verdict.unackedThen} unacknowledged ${seconds(now - verdict.heldSince)} ago and only ${verdict.acknowledgedSince} acknowledged since (count never at 0 over ${verdict.observations} observations), deadline ${deadline} ms`,
+        source: `${verdict.unackedThen} unacknowledged ${seconds(now - verdict.heldSince)} ago and only ${verdict.acknowledgedSince} acknowledged since (count never at 0 over ${verdict.observations} observations), deadline ${duration(deadline)}`,
       };
     case 'too-short':
       return {

@@ -131,8 +131,8 @@ export function FitnessScores({ connectionId, enabled = true }: { connectionId: 
     {reason !== null && <div className="muted small" style={{ marginTop: 6 }}>Scores unknown: {reason}.</div>}
     {query.data !== undefined && (
       <div className="small" style={{ marginTop: 6, display: 'flex', gap: 12 }}>
-        <Link href={routes.fitness(connectionId)}>{query.data.failing > 0 ? `${query.data.failing} ${plural(query.data.failing, 'thing')} to fix: evidence and fixes` : 'Evidence per destination'}</Link>
-        {query.data.alerts > 0 && <span style={{ color: 'var(--danger)' }}>{query.data.alerts} {plural(query.data.alerts, 'alert')} firing</span>}
+        <Link href={routes.fitness(connectionId)}>{query.data.failing > 0 ? `${plural(query.data.failing, 'thing')} to fix: evidence and fixes` : 'Evidence per destination'}</Link>
+        {query.data.alerts > 0 && <span style={{ color: 'var(--danger)' }}>{plural(query.data.alerts, 'alert')} firing</span>}
       </div>
     )}
     </div>

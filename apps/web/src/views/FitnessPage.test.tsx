@@ -98,11 +98,17 @@ describe('Fitness page', () => {
     // Each criterion lists its destinations worst first, with the evidence; DLQs are not applicable and hidden.
     const dl = screen.getByRole('region', { name: 'Dead-letter handling' });
     const dlRows = within(dl).getAllByRole('row').slice(1);
-    expect(dlRows.map((r) => r.getAttribute('data-status'))).toEqual(['fail', 'pass']);
+    expect(dlRows.map((r) => r.getAttribute('data-status'))).toEqual(['fail']);
     expect(dlRows[0]!.textContent).toContain('no dead-letter queue configured');
-    expect(dlRows[1]!.textContent).toContain('dead letters go to orders.dlq (naming convention)');
-    fireEvent.click(within(dl).getByRole('button', { name: 'Show 1 not applicable' }));
-    expect(within(dl).getAllByRole('row').slice(1).map((r) => r.getAttribute('data-status'))).toEqual(['fail', 'pass', 'not-applicable']);
+    fireEvent.click(within(dl).getByRole('button', { name: 'Show 1 passing, 1 not applicable' }));
+    const all = within(dl).getAllByRole('row').slice(1);
+    expect(all.map((r) => r.getAttribute('data-status'))).toEqual(['fail', 'pass', 'not-applicable']);
+    expect(all[1]!.textContent).toContain('dead letters go to orders.dlq (naming convention)');
+    expect(all[2]!.textContent).toContain('is itself a dead-letter queue');
+    // A passing criterion keeps its summary and hides its rows until asked.
+    const retry = screen.getByRole('region', { name: 'Error retry' });
+    expect(within(retry).queryByRole('table')).toBeNull();
+    expect(retry.textContent).toContain('100% (threshold 90%): 0 of 2 destination(s) failing');
   });
 
   it('shows an unmeasurable criterion as unknown with the reason, never as a score', async () => {
@@ -116,7 +122,7 @@ describe('Fitness page', () => {
     expect(ack.getAttribute('title')).toBe(`could not be measured: ${reason}`);
     const section = screen.getByRole('region', { name: 'Message acknowledgment' });
     expect(within(section).getByRole('note').textContent).toBe(`Not measured${reason}`);
-    expect(within(section).getAllByRole('row')[1]!.textContent).toContain('Unknown');
+    expect(within(section).getAllByRole('row')[1]!.textContent).toBe(`ordersUnknown${reason}—`);
     expect(screen.getByRole('region', { name: 'To fix' }).textContent).toContain('nothing failing');
     expect(screen.getByRole('region', { name: 'To fix' }).textContent).toContain('1 criterion not measured');
   });
@@ -147,7 +153,7 @@ describe('Fitness page', () => {
 
     live.push(fixed);
     await waitFor(() => expect(tiles.querySelector('[data-criterion="monitoring"]')!.getAttribute('data-state')).toBe('pass'));
-    expect(screen.getByRole('region', { name: 'To fix' }).textContent).toContain('1 item');
+    expect(screen.getByRole('region', { name: 'To fix' }).textContent).toContain('nothing failing');
 
     live.push(mixed());
     await waitFor(() => expect(tiles.querySelector('[data-criterion="monitoring"]')!.getAttribute('data-state')).toBe('fail'));
@@ -166,12 +172,18 @@ describe('Fitness page', () => {
     expect(await screen.findByText('orders*', { selector: 'code' })).toBeTruthy();
   });
 
-  it('shows every connection on /fitness, with the overall scores first, and reports a server error', async () => {
+  it('shows every connection on /fitness, with the overall scores first', async () => {
     const two: FitnessScoresWire = { ...mixed(), connections: [...mixed().connections, ...scores([facts('jobs')], { connectionId: 'redis' }).connections] };
     renderApp('/fitness', { ...base, 'fitness.scores': () => two, 'fitness.live': never });
     expect(await screen.findByRole('region', { name: 'All connections' })).toBeTruthy();
     expect(screen.getByRole('region', { name: 'Fitness of Demo' })).toBeTruthy();
-    expect(within(screen.getByRole('region', { name: 'Fitness of redis' })).getByRole('link', { name: 'redis' }).getAttribute('href')).toBe('/c/redis/fitness');
+    const redis = screen.getByRole('region', { name: 'Fitness of redis' });
+    expect(within(redis).getByRole('link', { name: 'redis' }).getAttribute('href')).toBe('/c/redis/fitness');
+    // The overview of all connections keeps to scores and to-do lists; each links to its connection's evidence.
+    expect(screen.queryByRole('region', { name: 'Dead-letter handling' })).toBeNull();
+    const demo = screen.getByRole('region', { name: 'Fitness of Demo' });
+    expect(within(within(demo).getByRole('region', { name: 'To fix' })).getByRole('link', { name: 'Monitoring' }).getAttribute('href')).toBe('/c/memory/fitness#monitoring');
+    expect(within(demo).getByRole('link', { name: /Evidence per destination for every criterion of Demo/ }).getAttribute('href')).toBe('/c/memory/fitness');
   });
 
   it('reports a failed request with what the server said', async () => {
@@ -187,7 +199,7 @@ describe('Overview fitness cards', () => {
     renderApp('/', { ...base, 'destinations.list': () => ({ items: [], total: 0, fetchedAt: '2026-01-01T00:00:00Z' }), 'fitness.scores': mixed });
     const tiles = await screen.findByRole('list', { name: 'Fitness scores' });
     await waitFor(() => expect(tiles.querySelector('[data-criterion="dead_letter_handling"]')!.getAttribute('data-state')).toBe('fail'));
-    expect(tiles.querySelector('[data-criterion="monitoring"]')!.textContent).toContain('50%');
+    expect(tiles.querySelector('[data-criterion="monitoring"]')!.textContent).toContain('66.7%');
     expect(tiles.querySelector('[data-criterion="error_retry"]')!.getAttribute('data-state')).toBe('pass');
     expect(within(tiles).getByRole('link', { name: 'Dead-letter handling' }).getAttribute('href')).toBe('/c/memory/fitness#dead_letter_handling');
     const card = screen.getByRole('region', { name: 'Connection Demo' });

@@ -117,13 +117,14 @@ export default function FitnessPage() {
       )}
       {data !== undefined && (
         <div className="stack">
-          {connectionId === undefined && data.connections.length > 1 && (
+          {connectionId === undefined && data.connections.filter((c) => c.status === 'measured').length > 1 && (
             <section className="card" aria-label="All connections">
               <div className="card-header"><h2>All connections</h2><span className="muted small">destinations of every connection together</span></div>
               <div className="card-body"><ScoreTiles report={data.overall} connectionId={undefined} /></div>
             </section>
           )}
-          {data.connections.map((c) => (
+          {/* A broker that could not be measured is what the operator came for: it goes first. */}
+          {[...data.connections].sort((a, b) => Number(a.status === 'measured') - Number(b.status === 'measured')).map((c) => (
             <ConnectionSection key={c.connectionId} fitness={c} alerts={data.alerts.filter((a) => a.connection === c.connectionId)} single={connectionId !== undefined} scope={scope} />
           ))}
         </div>
@@ -146,7 +147,7 @@ function ScopeForm({ scope, onScope }: { scope: string; onScope: (value: string)
         style={{ width: 220 }}
         value={value}
         onChange={(e) => setValue(e.target.value)}
-        placeholder="all destinations (e.g. orders*)"
+        placeholder="all destinations, or orders*"
         aria-label="Destinations (glob)"
         title="Limit the scores to destinations matching this pattern; * matches anything"
       />
@@ -174,19 +175,24 @@ function ConnectionSection({ fitness: c, alerts, single, scope }: { fitness: Con
       )}
       <div className="card">
         <div className="card-body stack">
-          <ScoreTiles report={c.report} connectionId={c.connectionId} />
+          <ScoreTiles report={c.report} connectionId={c.connectionId} samePage={single} />
           {scope !== '' && <div className="muted small">Limited to destinations matching <code>{scope}</code>.</div>}
         </div>
       </div>
       {alerts.length > 0 && <AlertsCard connectionId={c.connectionId} alerts={alerts} />}
-      {c.status === 'measured' && <ToFix connectionId={c.connectionId} report={c.report} />}
-      {c.status === 'measured' && c.report.criteria.map((criterion) => <CriterionSection key={criterion.id} connectionId={c.connectionId} criterion={criterion} anchor={single} />)}
+      {c.status === 'measured' && <ToFix connectionId={c.connectionId} report={c.report} samePage={single} />}
+      {c.status === 'measured' && single && c.report.criteria.map((criterion) => <CriterionSection key={criterion.id} connectionId={c.connectionId} criterion={criterion} />)}
+      {c.status === 'measured' && !single && (
+        <div className="small">
+          <Link href={routes.fitness(c.connectionId)}>Evidence per destination for every criterion of {c.connectionName} →</Link>
+        </div>
+      )}
     </section>
   );
 }
 
 /** The five criteria at a glance: score against threshold, or "unknown" with the reason on hover. */
-export function ScoreTiles({ report, connectionId }: { report: Report; connectionId: string | undefined }) {
+export function ScoreTiles({ report, connectionId, samePage = false }: { report: Report; connectionId: string | undefined; samePage?: boolean }) {
   return (
     <div className="fitness" role="list" aria-label="Fitness scores">
       {report.criteria.map((c) => {
@@ -202,7 +208,13 @@ export function ScoreTiles({ report, connectionId }: { report: Report; connectio
         );
         return (
           <div key={c.id} role="listitem" className={`score ${c.status}`} data-criterion={c.id} data-state={c.status} title={c.summary}>
-            {connectionId === undefined ? tile : <a href={`#${c.id}`} className="score-link">{tile}</a>}
+            {connectionId === undefined ? (
+              <div className="score-inner">{tile}</div>
+            ) : samePage ? (
+              <a href={`#${c.id}`} className="score-inner score-link">{tile}</a>
+            ) : (
+              <Link href={routes.fitness(connectionId, c.id)} className="score-inner score-link">{tile}</Link>
+            )}
           </div>
         );
       })}
@@ -224,15 +236,15 @@ function DestinationLink({ connectionId, name }: { connectionId: string; name: s
 }
 
 /** The operator's to-do list: every failing destination with what to change. */
-function ToFix({ connectionId, report }: { connectionId: string; report: Report }) {
+function ToFix({ connectionId, report, samePage }: { connectionId: string; report: Report; samePage: boolean }) {
   const titles = new Map(report.criteria.map((c) => [c.id, c.title]));
   const unknown = report.criteria.filter((c) => c.status === 'unknown');
   return (
     <section className="card" aria-label="To fix">
       <div className="card-header">
         <h2>To fix</h2>
-        <span className={`badge ${report.failing.length > 0 ? 'danger' : 'ok'}`}>{report.failing.length === 0 ? 'nothing failing' : `${report.failing.length} ${plural(report.failing.length, 'item')}`}</span>
-        {unknown.length > 0 && <span className="badge warn">{unknown.length} {plural(unknown.length, 'criterion', 'criteria')} not measured</span>}
+        <span className={`badge ${report.failing.length > 0 ? 'danger' : 'ok'}`}>{report.failing.length === 0 ? 'nothing failing' : plural(report.failing.length, 'item')}</span>
+        {unknown.length > 0 && <span className="badge warn">{plural(unknown.length, 'criterion', 'criteria')} not measured</span>}
       </div>
       {report.failing.length === 0 ? (
         <div className="card-body muted">Every destination that could be measured meets its criteria{unknown.length > 0 ? '; see below what could not be measured and why' : ''}.</div>
@@ -245,7 +257,7 @@ function ToFix({ connectionId, report }: { connectionId: string; report: Report 
             <tbody>
               {report.failing.map((f) => (
                 <tr key={`${f.criterion}:${f.destination}`}>
-                  <td><a href={`#${f.criterion}`}>{titles.get(f.criterion) ?? f.criterion}</a></td>
+                  <td>{samePage ? <a href={`#${f.criterion}`}>{titles.get(f.criterion) ?? f.criterion}</a> : <Link href={routes.fitness(connectionId, f.criterion)}>{titles.get(f.criterion) ?? f.criterion}</Link>}</td>
                   <td className="truncate"><DestinationLink connectionId={connectionId} name={f.destination} /></td>
                   <td className="fix">{f.fix}</td>
                 </tr>
@@ -286,21 +298,25 @@ function AlertsCard({ connectionId, alerts }: { connectionId: string; alerts: Fi
   );
 }
 
-function CriterionSection({ connectionId, criterion: c, anchor }: { connectionId: string; criterion: Criterion; anchor: boolean }) {
+function CriterionSection({ connectionId, criterion: c }: { connectionId: string; criterion: Criterion }) {
   const [showAll, setShowAll] = useState(false);
   const sorted = [...c.destinations].sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || a.destination.localeCompare(b.destination));
-  const notApplicable = sorted.filter((d) => d.status === 'not-applicable').length;
-  const rows = showAll ? sorted : sorted.filter((d) => d.status !== 'not-applicable');
+  // What needs attention is always shown; passing and not-applicable destinations on request.
+  const attention = sorted.filter((d) => d.status === 'fail' || d.status === 'unknown');
+  const passing = sorted.filter((d) => d.status === 'pass').length;
+  const notApplicable = sorted.length - attention.length - passing;
+  const hidden = sorted.length - attention.length;
+  const rows = showAll ? sorted : attention;
   return (
-    <section className="card criterion" aria-label={c.title} id={anchor ? c.id : undefined} data-criterion={c.id} data-state={c.status}>
+    <section className="card criterion" aria-label={c.title} id={c.id} data-criterion={c.id} data-state={c.status}>
       <div className="card-header">
         <h2>{c.title}</h2>
         <span className={`badge ${STATUS_TONE[c.status]}`}>{STATUS_LABEL[c.status]}</span>
         <span className="muted small mono">{c.score === null ? 'unknown' : formatPercent(c.score)} / ≥ {formatPercent(c.threshold)}</span>
         <span className="spacer" />
-        {notApplicable > 0 && (
+        {hidden > 0 && (
           <button type="button" className="btn sm ghost" onClick={() => setShowAll((v) => !v)} aria-pressed={showAll}>
-            {showAll ? 'Hide' : 'Show'} {notApplicable} not applicable
+            {showAll ? 'Hide' : 'Show'} {[passing > 0 ? `${passing} passing` : null, notApplicable > 0 ? `${notApplicable} not applicable` : null].filter(Boolean).join(', ')}
           </button>
         )}
       </div>
@@ -329,7 +345,7 @@ function CriterionSection({ connectionId, criterion: c, anchor }: { connectionId
             </table>
           </div>
         )}
-        {rows.length === 0 && <div className="muted small">No destination this criterion applies to{notApplicable > 0 ? ` (${notApplicable} not applicable)` : ''}.</div>}
+        {sorted.length === 0 && <div className="muted small">No destination in scope.</div>}
       </div>
     </section>
   );
