@@ -27,8 +27,8 @@ export interface FitnessScore {
 /** What the overview needs from a connection's fitness report. */
 export interface FitnessSummary {
   scores: FitnessScore[];
-  /** Destinations failing a criterion, each with its fix (on the fitness page). */
-  failing: number;
+  /** Destinations failing a criterion, each with its fix. */
+  failing: { criterion: string; destination: string; fix: string }[];
   alerts: number;
 }
 
@@ -40,10 +40,14 @@ export function parseFitnessSummary(raw: unknown): FitnessSummary {
   const o = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
   const connection = Array.isArray(o.connections) ? (o.connections[0] as Record<string, unknown> | undefined) : undefined;
   const report = typeof connection?.report === 'object' && connection.report !== null ? (connection.report as Record<string, unknown>) : null;
-  if (report === null) return { scores: parseFitness(raw), failing: 0, alerts: 0 };
+  if (report === null) return { scores: parseFitness(raw), failing: [], alerts: 0 };
+  const failing = (Array.isArray(report.failing) ? (report.failing as unknown[]) : []).filter(
+    (f): f is FitnessSummary['failing'][number] =>
+      typeof f === 'object' && f !== null && typeof (f as Record<string, unknown>).destination === 'string' && typeof (f as Record<string, unknown>).fix === 'string',
+  );
   return {
     scores: parseFitness(report.criteria),
-    failing: Array.isArray(report.failing) ? report.failing.length : 0,
+    failing,
     alerts: Array.isArray(o.alerts) ? o.alerts.length : 0,
   };
 }
@@ -71,6 +75,9 @@ export function parseFitness(raw: unknown): FitnessScore[] {
   }
   return out;
 }
+
+/** Failures listed on the overview card; the rest are on the fitness page. */
+const TOP_FAILURES = 3;
 
 function isMissingProcedure(error: unknown): boolean {
   const e = error as { data?: { code?: string }; message?: string } | null;
@@ -129,9 +136,26 @@ export function FitnessScores({ connectionId, enabled = true }: { connectionId: 
       })}
     </div>
     {reason !== null && <div className="muted small" style={{ marginTop: 6 }}>Scores unknown: {reason}.</div>}
+    {query.data !== undefined && query.data.failing.length > 0 && (
+      <ul className="small" aria-label="Fitness failures" style={{ margin: '6px 0 0', paddingLeft: 18 }}>
+        {query.data.failing.slice(0, TOP_FAILURES).map((f) => (
+          <li key={`${f.criterion}:${f.destination}`}>
+            <Link href={routes.fitness(connectionId, f.criterion)}>{FITNESS_CRITERIA.find((c) => c.id === f.criterion)?.label ?? f.criterion}</Link>
+            {': '}
+            <span className="mono">{f.destination}</span> <span className="muted">— {f.fix}</span>
+          </li>
+        ))}
+      </ul>
+    )}
     {query.data !== undefined && (
       <div className="small" style={{ marginTop: 6, display: 'flex', gap: 12 }}>
-        <Link href={routes.fitness(connectionId)}>{query.data.failing > 0 ? `${plural(query.data.failing, 'thing')} to fix: evidence and fixes` : 'Evidence per destination'}</Link>
+        <Link href={routes.fitness(connectionId)}>
+          {query.data.failing.length > TOP_FAILURES
+            ? `All ${plural(query.data.failing.length, 'thing')} to fix, with evidence`
+            : query.data.failing.length > 0
+              ? `${plural(query.data.failing.length, 'thing')} to fix: evidence and fixes`
+              : 'Evidence per destination'}
+        </Link>
         {query.data.alerts > 0 && <span style={{ color: 'var(--danger)' }}>{plural(query.data.alerts, 'alert')} firing</span>}
       </div>
     )}

@@ -204,6 +204,12 @@ describe('Overview fitness cards', () => {
     expect(within(tiles).getByRole('link', { name: 'Dead-letter handling' }).getAttribute('href')).toBe('/c/memory/fitness#dead_letter_handling');
     const card = screen.getByRole('region', { name: 'Connection Demo' });
     expect(within(card).getByRole('link', { name: '2 things to fix: evidence and fixes' }).getAttribute('href')).toBe('/c/memory/fitness');
+    const failures = within(card).getByRole('list', { name: 'Fitness failures' });
+    expect(within(failures).getAllByRole('listitem').map((li) => li.textContent)).toEqual([
+      "Dead-letter handling: notifications — create notifications.dlq (the dead-letter naming convention) and have the consumers of notifications dead-letter failed messages there, e.g. with core's handleWithRetry",
+      'Monitoring: notifications — add an alert rule for notifications (max lag, max DLQ depth or max unacked age) to the config file',
+    ]);
+    expect(within(failures).getByRole('link', { name: 'Monitoring' }).getAttribute('href')).toBe('/c/memory/fitness#monitoring');
     expect(card.textContent).toContain('1 alert firing');
   });
 });
