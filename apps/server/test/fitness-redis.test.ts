@@ -4,7 +4,7 @@ import type { MessageProducer } from '@mailroom/core';
 import type { MailroomApp } from '../src/app';
 import type { ConnectionConfig } from '../src/config/schema';
 import { BACKOFF, NO_RETRY, adapterOf, deadLetterThroughRetry, expectFailure, expectPass, fitnessApp, measure, until } from './fitness-helpers';
-import { REDIS_URL, tempDir, uniqueName } from './helpers';
+import { REDIS_URL, tempDir, uniqueName, waitFor } from './helpers';
 
 const CONNECTION: ConnectionConfig = { id: 'redis', kind: 'redis', readOnly: false, demoTraffic: false, config: { url: REDIS_URL } };
 
@@ -61,7 +61,7 @@ describe('fitness on a real Redis: each criterion fails on a broken setup, names
     expect(failing.destination.fix).toContain(`create ${stream}:dlq (the dead-letter naming convention)`);
     expect(failing.criterion.score).toBe(0);
 
-    await app.caller.destinations.create({ connectionId: 'redis', name: `${stream}:dlq` });
+    await adapterOf(app, 'redis').createDestination(`${stream}:dlq`);
     const fixed = await until(app, 'redis', `${stream}*`, 'dead_letter_handling', stream, 'pass');
     expectPass(fixed);
     expect(fixed.destination.evidence).toContain(`dead letters go to ${stream}:dlq`);
@@ -118,5 +118,14 @@ describe('fitness on a real Redis: each criterion fails on a broken setup, names
     expectPass(fixed);
     expect(fixed.destination.evidence).toBe('alert rules: lag ≤ 2; metrics exported on /metrics');
     expect(fixed.scores.alerts).toEqual([{ connection: 'redis', destination: stream, rule: 'max lag', value: 4, limit: 2 }]);
+
+    // /metrics follows the metrics snapshots, not fitness measurements: once the group catches up the alert clears.
+    const series = `mailroom_alerts_firing{connection="redis",destination="${stream}",rule="max lag"} 1`;
+    expect((await monitored.services.metrics.render()).body).toContain(series);
+    const read = (await redis.xreadgroup('GROUP', 'workers', 'w1', 'COUNT', 10, 'STREAMS', stream, '>')) as [string, [string, string[]][]][];
+    const ids = read[0]![1].map(([id]) => id);
+    expect(ids).toHaveLength(4);
+    await redis.xack(stream, 'workers', ...ids);
+    await waitFor('the alert to clear on /metrics', async () => !(await monitored.services.metrics.render()).body.includes(series), 10_000, 200);
   });
 });

@@ -1,13 +1,14 @@
 import { CRITERIA } from '@mailroom/core';
 import { Gauge, type Registry } from 'prom-client';
+import type { FiringAlert } from './alert-rules';
 import type { ConnectionFitness } from './fitness-service';
 
 /**
  * Fitness on /metrics, from the last measurement of each connection (a scrape never reaches a
  * broker): one score per criterion (unknown scores are left out, never exported as a number)
- * and one series per alert rule that fires.
+ * and one series per alert rule that fires, judged on every metrics snapshot.
  */
-export function registerFitnessMetrics(registry: Registry, latest: () => ConnectionFitness[]): void {
+export function registerFitnessMetrics(registry: Registry, latest: () => ConnectionFitness[], firing: () => FiringAlert[]): void {
   new Gauge({
     name: 'mailroom_fitness_score',
     help: 'Fitness score (0..1) of the connection per criterion of the messaging pattern card; absent when it could not be measured',
@@ -38,7 +39,7 @@ export function registerFitnessMetrics(registry: Registry, latest: () => Connect
     registers: [registry],
     collect() {
       this.reset();
-      for (const c of latest()) for (const a of c.alerts) this.set({ connection: a.connection, destination: a.destination, rule: a.rule }, 1);
+      for (const a of firing()) this.set({ connection: a.connection, destination: a.destination, rule: a.rule }, 1);
     },
   });
 }

@@ -4,6 +4,7 @@ import type { Connection } from '../connections/connection';
 import type { ConnectionRegistry } from '../connections/connection-registry';
 import type { MetricsService } from '../metrics/metrics-service';
 import { firingAlerts, globToRegExp, type AlertRule, type FiringAlert } from './alert-rules';
+import { AlertWatch } from './alert-watch';
 import { registerFitnessMetrics } from './fitness-metrics';
 import { gatherFacts } from './gather';
 import { UnackedTracker } from './unacked-tracker';
@@ -36,6 +37,7 @@ export class FitnessService {
   /** The last full (unscoped) measurement per connection: what /metrics exports. */
   private readonly latestFull = new Map<string, ConnectionFitness>();
   private readonly tracker: UnackedTracker;
+  private readonly alertWatch: AlertWatch;
   private readonly unsubscribe: (() => void)[] = [];
   private timer: ReturnType<typeof setInterval> | null = null;
 
@@ -45,7 +47,8 @@ export class FitnessService {
     private readonly metrics: MetricsService,
   ) {
     this.tracker = new UnackedTracker(() => this.settings.ackDeadlineMs);
-    registerFitnessMetrics(metrics.registry, () => [...this.latestFull.values()]);
+    this.alertWatch = new AlertWatch(rules);
+    registerFitnessMetrics(metrics.registry, () => [...this.latestFull.values()], () => this.alertWatch.all());
   }
 
   /** Watches unacknowledged counts on every metrics snapshot and measures every connection in the background. */
@@ -57,6 +60,7 @@ export class FitnessService {
           for (const d of snapshot.destinations) {
             if (d.inFlight !== null) this.tracker.observe(connection.id, d.destination, { at, inFlight: d.inFlight, ackRate: d.ackRate });
           }
+          this.alertWatch.observe(connection, snapshot);
         }),
       );
     }
@@ -120,7 +124,9 @@ export class FitnessService {
       );
       const snapshot = this.metrics.latest(connection.id);
       const metrics = snapshot ? { at: new Date(snapshot.at), destinations: snapshot.destinations, groups: snapshot.groups } : gathered.metrics;
-      const alerts = firingAlerts(this.rules, connection.id, gathered.destinations, metrics).filter((a) => matcher === null || matcher.test(a.destination));
+      const all = firingAlerts(this.rules, connection.id, gathered.destinations, metrics);
+      this.alertWatch.remember(connection.id, gathered.destinations, all);
+      const alerts = all.filter((a) => matcher === null || matcher.test(a.destination));
       return { ...base, status: 'measured', error: null, report: scoreFitness(gathered.facts, this.hintsOf(connection)), facts: gathered.facts, alerts };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
