@@ -37,31 +37,35 @@ export const redriveRouter = router({
     .input(z.object({ taskId, minIntervalMs: z.number().int().min(0).max(10_000).default(250), lastEventId }))
     .subscription(async function* ({ ctx, input, signal }) {
       const { redrive, metrics } = ctx.services;
-      let task: RedriveTask;
+      let latest: RedriveTask | null = null;
+      let changed = false;
+      let wake: () => void = () => undefined;
+      let off: () => void;
       try {
-        task = redrive.get(input.taskId);
+        // Listen first, then read: a change in between is never lost.
+        off = redrive.subscribe(input.taskId, (t) => {
+          latest = t;
+          changed = true;
+          wake();
+        });
+        latest = redrive.get(input.taskId);
       } catch (error) {
         throw toTRPCError(error);
       }
-      let latest: RedriveTask = task;
-      let changed = false;
-      let wake: () => void = () => undefined;
-      const off = redrive.subscribe(input.taskId, (t) => {
-        latest = t;
-        changed = true;
-        wake();
-      });
       const close = metrics.subscriberOpened('redrive.progress');
       let version = 0;
       try {
         for (;;) {
           version += 1;
           metrics.eventSent('redrive.progress');
-          yield tracked(`${latest.id}.${version}`, latest);
-          if (latest.status !== 'running' || signal?.aborted) return;
+          // The generator stays paused at `yield` while the event is written; the task may end
+          // meanwhile and update `latest`. Decide on what was sent, so that final state is sent too.
+          const sent: RedriveTask = latest;
+          changed = false;
+          yield tracked(`${sent.id}.${version}`, sent);
+          if (sent.status !== 'running' || signal?.aborted) return;
           await pause(input.minIntervalMs, signal);
           if (!changed) await waitForWake((w) => (wake = w), signal);
-          changed = false;
           if (signal?.aborted) return;
         }
       } finally {
