@@ -1,15 +1,21 @@
 import type { Server } from 'node:http';
 import type { Express } from 'express';
+import { AuditLog } from './audit/audit-log';
+import { AuthService } from './auth/auth-service';
+import { SYSTEM_PRINCIPAL, type Principal } from './auth/principal';
 import { loadSettings, type SettingsOverrides } from './config/load';
 import type { ServerSettings } from './config/settings';
 import { ConnectionRegistry } from './connections/connection-registry';
 import { DestinationCache } from './connections/destination-cache';
 import { FitnessService } from './fitness/fitness-service';
 import { createExpressApp } from './http/express-app';
+import { Masker } from './masking/masker';
 import { MetricsService } from './metrics/metrics-service';
 import { RedriveManager } from './redrive/task-manager';
 import { TaskStore } from './redrive/task-store';
 import { createCaller } from './router';
+import { isLoopbackBind } from './security/loopback';
+import { SubscriptionLimiter } from './security/subscriptions';
 import type { Services } from './services';
 import { TailHub } from './streams/tail-hub';
 
@@ -25,8 +31,10 @@ export interface MailroomApp {
   app: Express;
   settings: ServerSettings;
   services: Services;
-  /** A server-side caller of the router (tests, scripts). */
+  /** A server-side caller of the router (tests, scripts): a trusted admin, still bound by read-only settings. */
   caller: ReturnType<typeof createCaller>;
+  /** A server-side caller acting as `principal` (role checks and audit as for that user). */
+  callerAs(principal: Principal): ReturnType<typeof createCaller>;
   /** Listens on settings.host:port (port 0: an ephemeral port); resolves with the URL. */
   listen(port?: number, host?: string): Promise<{ url: string; server: Server }>;
   /** Stops tails, collectors and monitors; redrive tasks stay "running" on disk and resume on the next start. */
@@ -38,6 +46,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Mailroo
   const { env = process.env, log = (m: string) => console.log(m), ...overrides } = options;
   const settings = await loadSettings(env, overrides);
   const metrics = new MetricsService(settings.metricsIntervalMs);
+  const masker = new Masker(settings.security.masking);
+  const audit = new AuditLog(settings.dataDir, settings.security.audit, metrics.registry, (m) => log(`[audit] ${m}`));
   const connections = await ConnectionRegistry.create(settings);
   const services: Services = {
     settings,
@@ -47,6 +57,10 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Mailroo
     redrive: new RedriveManager(new TaskStore(settings.dataDir), connections, metrics, (m) => log(`[redrive] ${m}`)),
     tails: new TailHub(settings.tail, metrics),
     fitness: new FitnessService(settings.fitness, settings.alerts, metrics),
+    auth: new AuthService(settings.security.auth, audit),
+    audit,
+    masker,
+    subscriptions: new SubscriptionLimiter(),
   };
   let started = false;
   try {
@@ -72,9 +86,14 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Mailroo
     app: expressApp,
     settings,
     services,
-    caller: createCaller({ services }),
+    caller: createCaller({ services, principal: SYSTEM_PRINCIPAL, http: null }),
+    callerAs: (principal) => createCaller({ services, principal, http: null }),
     listen(port = settings.port, host = settings.host) {
       return new Promise((resolve, reject) => {
+        if (settings.security.auth.anonymous !== null && !isLoopbackBind(host)) {
+          reject(new Error(`auth.anonymous is only allowed on loopback; refusing to listen on ${host}`));
+          return;
+        }
         const server = expressApp.listen(port, host, (error?: Error) => {
           if (error) return reject(error);
           const address = server.address();

@@ -1,4 +1,5 @@
 import { toBase64, type DeadLetterInfo, type StoredMessage } from '@mailroom/core';
+import type { MessageMask } from './masking/masker';
 
 /** A message as the browser receives it: plain JSON, bytes as base64, dates as ISO strings. */
 export interface WireMessage {
@@ -17,6 +18,8 @@ export interface WireMessage {
   redelivered: boolean | null;
   properties: Record<string, string>;
   deadLetter: WireDeadLetter | null;
+  /** A masking rule of the server's config replaced parts of the key, headers or value. */
+  masked: boolean;
 }
 
 export interface WireDeadLetter {
@@ -41,7 +44,9 @@ function toWireDeadLetter(info: DeadLetterInfo): WireDeadLetter {
   };
 }
 
-export function toWireMessage(message: StoredMessage, maxValueBytes: number): WireMessage {
+/** Every message leaves the server through here, after the connection's masking rules (`mask`). */
+export function toWireMessage(stored: StoredMessage, maxValueBytes: number, mask: MessageMask): WireMessage {
+  const message = mask(stored);
   const size = message.value.byteLength;
   const truncated = size > maxValueBytes;
   return {
@@ -59,6 +64,7 @@ export function toWireMessage(message: StoredMessage, maxValueBytes: number): Wi
     redelivered: message.redelivered,
     properties: message.properties,
     deadLetter: message.deadLetter ? toWireDeadLetter(message.deadLetter) : null,
+    masked: message.masked,
   };
 }
 

@@ -21,7 +21,11 @@ export function tempDir(): { dir: string; remove: () => void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** An app with no environment-derived connections: only what the test declares. */
+/**
+ * An app with no environment-derived connections: only what the test declares. Unless the test
+ * sets `security`, loopback clients are anonymous admins (auth.anonymous), which is how the
+ * broker tests reach every procedure over HTTP; test/safety-*.test.ts cover sign-in and roles.
+ */
 export async function testApp(options: CreateAppOptions = {}): Promise<MailroomApp> {
   return createApp({
     env: {},
@@ -29,6 +33,7 @@ export async function testApp(options: CreateAppOptions = {}): Promise<MailroomA
     webDist: null,
     log: () => undefined,
     health: { intervalMs: 500, timeoutMs: 1_000, maxBackoffMs: 1_000 },
+    security: { auth: { anonymous: { role: 'admin' } } },
     ...options,
   });
 }
@@ -45,13 +50,19 @@ export async function serve(app: MailroomApp): Promise<Served> {
   return { app, url, server, client: trpcClient(url) };
 }
 
-export function trpcClient(url: string): TRPCClient<AppRouter> {
+/**
+ * A client as the web app builds it: the CSRF header on every request (`csrf`: the session's
+ * token; anonymous loopback access takes any value) and, when given, the session cookie.
+ */
+export function trpcClient(url: string, auth: { cookie?: string; csrf?: string } = {}): TRPCClient<AppRouter> {
+  const headers = { 'x-mailroom-csrf': auth.csrf ?? '1', ...(auth.cookie ? { cookie: auth.cookie } : {}) };
+  const eventSourceInit = auth.cookie ? { fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), cookie: auth.cookie! } }) } : undefined;
   return createTRPCClient<AppRouter>({
     links: [
       splitLink({
         condition: (op) => op.type === 'subscription',
-        true: httpSubscriptionLink({ url: `${url}/trpc`, EventSource }),
-        false: httpBatchLink({ url: `${url}/trpc` }),
+        true: httpSubscriptionLink({ url: `${url}/trpc`, EventSource, ...(eventSourceInit ? { eventSourceOptions: () => eventSourceInit } : {}) }),
+        false: httpBatchLink({ url: `${url}/trpc`, headers }),
       }),
     ],
   });

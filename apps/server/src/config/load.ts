@@ -3,6 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidInputError } from '@mailroom/core';
 import { ADAPTER_FACTORIES, knownKinds } from '../connections/adapter-registry';
+import type { SecurityOverrides } from '../security/config';
+import { resolveSecuritySettings } from '../security/settings';
 import { configFileSchema, type ConfigFile, type ConnectionConfig } from './schema';
 import type { AlertRule } from '../fitness/alert-rules';
 import { DEFAULT_TAIL, type FitnessSettings, type ServerSettings, type TailSettings } from './settings';
@@ -32,6 +34,8 @@ export interface SettingsOverrides {
   tail?: Partial<TailSettings>;
   alerts?: AlertRule[];
   fitness?: Partial<FitnessSettings>;
+  /** Replaces the config file's readOnly, auth, masking, limits, audit and http sections (auth: null = the defaults). */
+  security?: SecurityOverrides;
   /** Config file contents to use instead of reading MAILROOM_CONFIG. */
   file?: unknown;
 }
@@ -138,12 +142,14 @@ export async function loadSettings(env: NodeJS.ProcessEnv = process.env, overrid
     if (!connections.some((c) => c.id === connection.id)) connections.push(connection);
   }
 
+  const host = overrides.host ?? env.HOST ?? '127.0.0.1';
+  const security = await resolveSecuritySettings({ file, overrides: overrides.security, env, host, configGiven: configPath !== null || overrides.file !== undefined });
   const production = overrides.production ?? env.NODE_ENV === 'production';
   const webDist = overrides.webDist !== undefined ? overrides.webDist : (env.MAILROOM_WEB_DIST ?? DEFAULT_WEB_DIST);
   return {
     connections,
     dataDir: path.resolve(overrides.dataDir ?? env.MAILROOM_DATA_DIR ?? './.mailroom-data'),
-    host: overrides.host ?? env.HOST ?? '127.0.0.1',
+    host,
     port: overrides.port ?? intEnv(env, 'PORT') ?? 8080,
     webDist,
     production,
@@ -164,5 +170,6 @@ export async function loadSettings(env: NodeJS.ProcessEnv = process.env, overrid
       cacheTtlMs: overrides.fitness?.cacheTtlMs ?? file.fitness?.cacheTtlMs ?? 10_000,
       refreshIntervalMs: overrides.fitness?.refreshIntervalMs ?? file.fitness?.refreshIntervalMs ?? 60_000,
     },
+    security,
   };
 }

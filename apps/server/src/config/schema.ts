@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { securityConfigFields } from '../security/config';
 
 export const CONNECTION_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 
@@ -62,6 +63,8 @@ export const configFileSchema = z
       })
       .strict()
       .optional(),
+    /** readOnly, auth, masking, limits, audit, http: see src/security/config.ts. */
+    ...securityConfigFields,
   })
   .strict();
 

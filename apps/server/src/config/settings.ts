@@ -1,4 +1,5 @@
 import type { AlertRule } from '../fitness/alert-rules';
+import type { SecuritySettings } from '../security/settings';
 import type { ConnectionConfig } from './schema';
 
 /** Everything the app runs with, resolved from defaults, the config file, the environment and createApp options. */
@@ -20,6 +21,8 @@ export interface ServerSettings {
   tail: TailSettings;
   alerts: AlertRule[];
   fitness: FitnessSettings;
+  /** Sign-in, roles, global read-only, masking, limits, audit (issue 12). */
+  security: SecuritySettings;
 }
 
 export interface FitnessSettings {

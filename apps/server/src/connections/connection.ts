@@ -18,7 +18,12 @@ export interface ConnectionInfo {
   id: string;
   name: string;
   kind: string;
+  /** Changes are refused for the caller: the connection or the server is read-only, or the caller's role is viewer. */
   readOnly: boolean;
+  /** Why readOnly is set (null when it is not). */
+  readOnlyReason: string | null;
+  /** The caller's role on this connection (null for server-side listings). */
+  role: 'viewer' | 'operator' | 'admin' | null;
   capabilities: Capabilities | null;
   health: ConnectionHealth;
 }
@@ -61,7 +66,16 @@ export class Connection {
   }
 
   info(): ConnectionInfo {
-    return { id: this.id, name: this.name, kind: this.kind, readOnly: this.readOnly, capabilities: this.adapter?.capabilities ?? null, health: { ...this.health } };
+    return {
+      id: this.id,
+      name: this.name,
+      kind: this.kind,
+      readOnly: this.readOnly,
+      readOnlyReason: this.readOnly ? 'the connection is read-only in the Mailroom config' : null,
+      role: null,
+      capabilities: this.adapter?.capabilities ?? null,
+      health: { ...this.health },
+    };
   }
 
   /** Records a probe result; returns true when the visible health changed. */

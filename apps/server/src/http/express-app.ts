@@ -2,7 +2,10 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
+import { httpFacts } from '../auth/http-context';
+import { authRoutes } from '../auth/http-routes';
 import { appRouter } from '../router';
+import { securityHeaders } from '../security/headers';
 import type { Services } from '../services';
 
 export interface HttpOptions {
@@ -17,13 +20,20 @@ export function createExpressApp({ services, isStarted, onError }: HttpOptions):
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  const { security } = services.settings;
+  if (security.http.trustProxy !== undefined) app.set('trust proxy', security.http.trustProxy);
+  app.use(securityHeaders);
+  app.use(authRoutes(services));
 
   app.use(
     '/trpc',
     createExpressMiddleware({
       router: appRouter,
-      createContext: () => ({ services }),
-      maxBodySize: 16 * 1024 * 1024,
+      createContext: ({ req, res }) => {
+        const http = httpFacts(req, res);
+        return { services, principal: services.auth.principalFor(http.request), http };
+      },
+      maxBodySize: security.limits.maxRequestBytes,
       onError({ error, path: procedure }) {
         if (error.code === 'INTERNAL_SERVER_ERROR') onError?.(procedure, error.cause ?? error);
       },
@@ -55,11 +65,14 @@ export function createExpressApp({ services, isStarted, onError }: HttpOptions):
     app.use(express.static(dist, { index: false, maxAge: '1h', setHeaders: (res, file) => {
       if (path.basename(file) === 'index.html') res.setHeader('cache-control', 'no-cache');
     } }));
-    // Client-side routes get the SPA shell; API-like and file-like paths get a real 404.
+    // Client-side routes get the SPA shell: every GET a browser navigates to (Accept: text/html),
+    // dotted names included (/c/memory/d/orders.dlq). Assets, the API and the server's own
+    // endpoints get a real 404, and so does a file-like path that a page did not navigate to.
     app.use((req: Request, res: Response, next: NextFunction) => {
       if (req.method !== 'GET' && req.method !== 'HEAD') return next();
-      if (/^\/(trpc|metrics|healthz|readyz)(\/|$)/.test(req.path) || path.extname(req.path) !== '') return next();
-      if (!req.accepts('html')) return next();
+      if (/^\/(assets|trpc|metrics|healthz|readyz|auth|api)(\/|$)/.test(req.path)) return next();
+      const navigation = /(^|[,\s])text\/html([;,\s]|$)/i.test(req.get('accept') ?? '');
+      if (!navigation && (path.extname(req.path) !== '' || !req.accepts('html'))) return next();
       res.setHeader('cache-control', 'no-cache');
       res.sendFile(indexHtml);
     });

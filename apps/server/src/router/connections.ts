@@ -3,19 +3,20 @@ import type { ConnectionInfo } from '../connections/connection';
 import { knownKinds } from '../connections/adapter-registry';
 import { connectionOf, waitForWake } from './helpers';
 import { connectionId } from './schemas';
-import { publicProcedure, router } from './trpc';
+import { viewOf, visibleConnections } from '../auth/visible';
+import { procedure, router } from './trpc';
 
 export const connectionsRouter = router({
   /** Every configured connection with its capabilities and health. Never includes credentials or broker config. */
-  list: publicProcedure.query(({ ctx }): ConnectionInfo[] => ctx.services.connections.list()),
+  list: procedure({ role: null }).query(({ ctx }): ConnectionInfo[] => visibleConnections(ctx, ctx.services.connections.list())),
 
-  get: publicProcedure.input(z.object({ connectionId })).query(({ ctx, input }): ConnectionInfo => connectionOf(ctx, input.connectionId).info()),
+  get: procedure({ role: 'viewer' }).input(z.object({ connectionId })).query(({ ctx, input }): ConnectionInfo => viewOf(ctx, connectionOf(ctx, input.connectionId).info())!),
 
   /** Adapter kinds this server can connect to. */
-  kinds: publicProcedure.query((): string[] => knownKinds()),
+  kinds: procedure({ role: null }).query((): string[] => knownKinds()),
 
   /** The list again every `intervalMs` (default 2 s) and at once whenever a connection goes up or down. */
-  health: publicProcedure
+  health: procedure({ role: null })
     .input(z.object({ intervalMs: z.number().int().min(500).max(60_000).default(2_000) }).default({ intervalMs: 2_000 }))
     .subscription(async function* ({ ctx, input, signal }) {
       const { connections, metrics } = ctx.services;
@@ -25,7 +26,7 @@ export const connectionsRouter = router({
       try {
         while (!signal?.aborted) {
           metrics.eventSent('connections.health');
-          yield connections.list();
+          yield visibleConnections(ctx, connections.list());
           await waitForWake((wake) => (changed = wake), signal, input.intervalMs);
         }
       } finally {

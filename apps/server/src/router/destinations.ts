@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { DestinationDetail, DestinationSummary } from '@mailroom/core';
 import { connectionOf, writable } from './helpers';
 import { connectionId, destinationName } from './schemas';
-import { publicProcedure, router } from './trpc';
+import { inputString } from '../security/guard';
+import { procedure, publicProcedure, router } from './trpc';
 
 export const destinationsRouter = router({
   /**
@@ -44,7 +45,7 @@ export const destinationsRouter = router({
     return { name: adapter.deadLetterNameFor(input.name) };
   }),
 
-  create: publicProcedure
+  create: procedure({ role: 'admin', action: 'destinations.create', destination: inputString('name') })
     .input(
       z.object({
         connectionId,
@@ -68,7 +69,7 @@ export const destinationsRouter = router({
       return { created: input.name };
     }),
 
-  delete: publicProcedure.input(z.object({ connectionId, name: destinationName })).mutation(async ({ ctx, input }): Promise<{ deleted: string }> => {
+  delete: procedure({ role: 'admin', action: 'destinations.delete', destination: inputString('name') }).input(z.object({ connectionId, name: destinationName })).mutation(async ({ ctx, input }): Promise<{ deleted: string }> => {
     const connection = writable(ctx, input.connectionId, 'deleting destinations');
     await connection.call(`delete ${input.name}`, async (adapter) => {
       adapter.validateDestinationName(input.name);
@@ -78,7 +79,7 @@ export const destinationsRouter = router({
     return { deleted: input.name };
   }),
 
-  purge: publicProcedure.input(z.object({ connectionId, name: destinationName })).mutation(async ({ ctx, input }): Promise<{ removed: number | null }> => {
+  purge: procedure({ role: 'operator', action: 'destinations.purge', destination: inputString('name'), count: (r) => (r as { removed: number | null }).removed }).input(z.object({ connectionId, name: destinationName })).mutation(async ({ ctx, input }): Promise<{ removed: number | null }> => {
     const connection = writable(ctx, input.connectionId, 'purging destinations');
     const removed = await connection.call(`purge ${input.name}`, async (adapter) => {
       adapter.validateDestinationName(input.name);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CRITERIA, type FitnessReport } from '@mailroom/core';
 import { overallReport, type ConnectionFitness } from '../fitness/fitness-service';
 import type { FiringAlert } from '../fitness/alert-rules';
+import { visibleConnectionIds } from '../auth/visible';
 import { connectionOf, pause } from './helpers';
 import { connectionId } from './schemas';
 import { publicProcedure, router, type Context } from './trpc';
@@ -25,7 +26,9 @@ const scoresInput = z.object({
 
 async function scores(ctx: Context, input: z.infer<typeof scoresInput>): Promise<FitnessScores> {
   const { connections, fitness, settings } = ctx.services;
-  const targets = input.connectionId === undefined ? connections.all() : [connectionOf(ctx, input.connectionId)];
+  // Without a connectionId: the connections the caller has a role on (the guard checked the one named).
+  const visible = visibleConnectionIds(ctx);
+  const targets = input.connectionId === undefined ? connections.all().filter((c) => visible.has(c.id)) : [connectionOf(ctx, input.connectionId)];
   const all = await Promise.all(targets.map((c) => fitness.forConnection(c, { scope: input.destinations ?? null, ...(input.refresh ? { maxAgeMs: 0 } : {}) })));
   const byId = new Map(targets.map((c) => [c.id, c]));
   return {

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { ConsumerGroupDetail, ConsumerGroupSummary } from '@mailroom/core';
 import { connectionOf, writable } from './helpers';
 import { connectionId, destinationName, offsetResetTargetSchema } from './schemas';
-import { publicProcedure, router } from './trpc';
+import { inputString } from '../security/guard';
+import { procedure, publicProcedure, router } from './trpc';
 
 const groupName = z.string().min(1).max(1024);
 
@@ -20,7 +21,12 @@ export const groupsRouter = router({
     }),
 
   /** Moves an inactive group's position; refused (CONFLICT) while the group has members. */
-  resetOffsets: publicProcedure
+  resetOffsets: procedure({
+    role: 'admin',
+    action: 'groups.resetOffsets',
+    destination: inputString('destination'),
+    detail: (i) => `group ${String(i.group)} to ${JSON.stringify(i.target)}`,
+  })
     .input(z.object({ connectionId, group: groupName, destination: destinationName, target: offsetResetTargetSchema }))
     .mutation(async ({ ctx, input }): Promise<{ ok: true }> => {
       const connection = writable(ctx, input.connectionId, 'resetting offsets');

@@ -1,3 +1,5 @@
+import { auditRouter } from '../audit/audit-router';
+import { sessionRouter } from '../auth/session-router';
 import { connectionsRouter } from './connections';
 import { deadLettersRouter } from './dead-letters';
 import { destinationsRouter } from './destinations';
@@ -23,6 +25,8 @@ export const appRouter = router({
   metrics: metricsRouter,
   filters: filtersRouter,
   fitness: fitnessRouter,
+  session: sessionRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;
@@ -37,5 +41,7 @@ export type { RedriveTask, RedriveStatus, RedriveSelectionInput } from '../redri
 export type { WireMetricsSnapshot } from '../metrics/metrics-service';
 export type { BrowseResult } from './messages';
 export type { ServerInfo } from './server';
+export type { SessionInfo } from '../auth/session-router';
+export type { AuditEntry } from '../audit/audit-log';
 export type { FitnessScores } from './fitness';
 export type { FiringAlert } from '../fitness/alert-rules';

@@ -14,14 +14,16 @@ import {
   type PublishPropertyName,
   type ReceivedMessage,
 } from '@mailroom/core';
+import type { MessageMask } from '../masking/masker';
+import { inputString } from '../security/guard';
 import { BROWSE_MAX_VALUE_BYTES, toWireMessage, type WireMessage } from '../wire';
 import { connectionOf, writable } from './helpers';
 import { browseStartSchema, connectionId, destinationName, filterExpression, lastEventId, pageLimit, publishMessageSchema } from './schemas';
-import { publicProcedure, router } from './trpc';
+import { procedure, router, type Context } from './trpc';
 
 type PublishInput = z.infer<typeof publishMessageSchema>;
 
-const MAX_PUBLISH_TOTAL = 10_000;
+const MAX_PUBLISH_TOTAL = 100_000;
 
 function decodeValue(value: PublishInput['value'], index: number): Uint8Array {
   if (value.encoding === 'text') return utf8(value.data);
@@ -40,11 +42,17 @@ function decodeValue(value: PublishInput['value'], index: number): Uint8Array {
   }
 }
 
-function toPublishMessages(adapter: BrokerAdapter, messages: PublishInput[]): PublishMessage[] {
+function toPublishMessages(ctx: Context, adapter: BrokerAdapter, messages: PublishInput[]): PublishMessage[] {
   const honoured = new Set<PublishPropertyName>(adapter.capabilities.publishProperties);
   const limit = adapter.capabilities.maxMessageBytes;
+  const limits = ctx.services.settings.security.limits;
   return messages.map((m, index) => {
+    const headerCount = Object.keys(m.headers).length;
+    if (headerCount > limits.maxHeaders) throw new InvalidInputError(`messages[${index}] has ${headerCount} headers; at most ${limits.maxHeaders} are allowed`);
     const value = decodeValue(m.value, index);
+    if (value.byteLength > limits.maxMessageBytes) {
+      throw new TooLargeError(`messages[${index}] is ${value.byteLength} bytes; Mailroom accepts at most ${limits.maxMessageBytes} (limits.maxMessageBytes)`);
+    }
     if (limit !== null && value.byteLength > limit) {
       throw new TooLargeError(`messages[${index}] is ${value.byteLength} bytes; this ${adapter.kind} connection accepts at most ${limit}`);
     }
@@ -60,7 +68,7 @@ function toPublishMessages(adapter: BrokerAdapter, messages: PublishInput[]): Pu
   });
 }
 
-function receivedToWire(message: ReceivedMessage): WireMessage {
+function receivedToWire(message: ReceivedMessage, mask: MessageMask): WireMessage {
   return toWireMessage(
     {
       id: message.id,
@@ -77,6 +85,7 @@ function receivedToWire(message: ReceivedMessage): WireMessage {
       properties: {},
     },
     BROWSE_MAX_VALUE_BYTES,
+    mask,
   );
 }
 
@@ -90,7 +99,7 @@ export interface BrowseResult {
 
 export const messagesRouter = router({
   /** A page of stored messages (newest first from 'newest'). On brokers where reading has side effects it needs `force`. */
-  browse: publicProcedure
+  browse: procedure({ role: 'viewer', sideEffects: (i) => i.force === true })
     .input(
       z.object({
         connectionId,
@@ -105,7 +114,12 @@ export const messagesRouter = router({
     )
     .query(async ({ ctx, input, signal }): Promise<BrowseResult> => {
       const connection = connectionOf(ctx, input.connectionId);
-      const filter = input.filter && input.filter.trim() !== '' ? compileFilter(input.filter) : null;
+      const { maxPageSize } = ctx.services.settings.security.limits;
+      if (input.limit > maxPageSize) throw new InvalidInputError(`limit is ${input.limit}; at most ${maxPageSize} messages per page (limits.maxPageSize)`);
+      const mask = ctx.services.masker.forConnection(connection.id);
+      const predicate = input.filter && input.filter.trim() !== '' ? compileFilter(input.filter) : null;
+      // Filters see the masked message: a filter must not be an oracle for masked values.
+      const filter = predicate === null ? null : (m: Parameters<typeof predicate>[0]) => predicate(mask(m));
       const start = input.start.from === 'timestamp' ? { from: 'timestamp' as const, timestamp: new Date(input.start.timestamp) } : input.start;
       const page = await connection.call(
         `browse ${input.destination}`,
@@ -125,7 +139,7 @@ export const messagesRouter = router({
         Math.max(ctx.services.settings.callTimeoutMs, 15_000),
       );
       return {
-        messages: page.messages.map((m) => toWireMessage(m, BROWSE_MAX_VALUE_BYTES)),
+        messages: page.messages.map((m) => toWireMessage(m, BROWSE_MAX_VALUE_BYTES, mask)),
         nextCursor: page.nextCursor,
         scanned: page.scanned,
         destructive: page.destructive,
@@ -138,7 +152,7 @@ export const messagesRouter = router({
    * `skipped` count when the reader falls behind. Reconnecting with the last event id (the
    * httpSubscriptionLink does it) resumes from the server's ring of recent batches.
    */
-  tail: publicProcedure
+  tail: procedure({ role: 'viewer' })
     .input(
       z.object({
         connectionId,
@@ -153,13 +167,19 @@ export const messagesRouter = router({
       const connection = connectionOf(ctx, input.connectionId);
       yield* ctx.services.tails.stream(
         connection,
-        { destination: input.destination, partition: input.partition ?? null, filter: input.filter ?? null, force: input.force, lastEventId: input.lastEventId ?? null },
+        { destination: input.destination, partition: input.partition ?? null, filter: input.filter ?? null, force: input.force, lastEventId: input.lastEventId ?? null, mask: ctx.services.masker.forConnection(connection.id) },
         signal ?? new AbortController().signal,
       );
     }),
 
   /** Publishes one or more messages (each repeated `copies` times) in one batch. */
-  publish: publicProcedure
+  publish: procedure({
+    role: 'operator',
+    action: 'messages.publish',
+    destination: inputString('destination'),
+    detail: (i) => (Array.isArray(i.messages) ? `${i.messages.length} message(s) × ${typeof i.copies === 'number' ? i.copies : 1}` : null),
+    count: (r) => (r as { published: number }).published,
+  })
     .input(
       z.object({
         connectionId,
@@ -170,14 +190,15 @@ export const messagesRouter = router({
     )
     .mutation(async ({ ctx, input }): Promise<{ published: number; ids: (string | null)[] }> => {
       const connection = writable(ctx, input.connectionId, 'publishing');
-      if (input.messages.length * input.copies > MAX_PUBLISH_TOTAL) {
-        throw new InvalidInputError(`At most ${MAX_PUBLISH_TOTAL} messages per publish (messages × copies); got ${input.messages.length * input.copies}`);
+      const maxBatch = ctx.services.settings.security.limits.maxBatchMessages;
+      if (input.messages.length * input.copies > maxBatch) {
+        throw new InvalidInputError(`At most ${maxBatch} messages per publish (messages × copies); got ${input.messages.length * input.copies}`);
       }
       const result = await connection.call(
         `publish to ${input.destination}`,
         async (adapter) => {
           adapter.validateDestinationName(input.destination);
-          const once = toPublishMessages(adapter, input.messages);
+          const once = toPublishMessages(ctx, adapter, input.messages);
           const all = input.copies === 1 ? once : Array.from({ length: input.copies }, () => once).flat();
           return adapter.publish(input.destination, all);
         },
@@ -191,7 +212,7 @@ export const messagesRouter = router({
    * `timeoutMs` for the reply. Without `replyTo`, a temporary reply destination is created and
    * deleted afterwards (brokers that cannot create destinations need `replyTo`).
    */
-  request: publicProcedure
+  request: procedure({ role: 'operator', action: 'messages.request', destination: inputString('destination'), count: () => 1 })
     .input(
       z.object({
         connectionId,
@@ -205,7 +226,7 @@ export const messagesRouter = router({
       const connection = writable(ctx, input.connectionId, 'sending requests');
       const adapter = await connection.reachableAdapter();
       adapter.validateDestinationName(input.destination);
-      const [message] = toPublishMessages(adapter, [input.message]);
+      const [message] = toPublishMessages(ctx, adapter, [input.message]);
       const temporary = input.replyTo ? null : `mailroom-reply-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
       const replyTopic = input.replyTo ?? temporary!;
       adapter.validateDestinationName(replyTopic);
@@ -230,7 +251,7 @@ export const messagesRouter = router({
         ).catch((error) => {
           throw connection.mapError(error);
         });
-        return { reply: receivedToWire(reply), elapsedMs: Math.round(performance.now() - started), correlationId: reply.headers['correlation-id'] ?? null };
+        return { reply: receivedToWire(reply, ctx.services.masker.forConnection(connection.id)), elapsedMs: Math.round(performance.now() - started), correlationId: reply.headers['correlation-id'] ?? null };
       } finally {
         await Promise.allSettled([client ? client.close() : consumer.close(), producer.close()]);
         if (temporary) await connection.call('delete reply destination', (a) => a.deleteDestination(temporary), setupMs).catch(() => undefined);

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { PendingEntry } from '@mailroom/core';
 import { connectionOf, writable } from './helpers';
 import { connectionId, destinationName } from './schemas';
-import { publicProcedure, router } from './trpc';
+import { inputString } from '../security/guard';
+import { procedure, publicProcedure, router } from './trpc';
 
 const group = z.string().min(1).max(1024);
 const ids = z.array(z.string().min(1).max(200)).min(1).max(1000);
@@ -16,12 +17,12 @@ export const pendingRouter = router({
       return connection.call('list pending entries', (adapter) => adapter.listPending(input.destination, input.group, input.limit));
     }),
 
-  ack: publicProcedure.input(z.object({ connectionId, destination: destinationName, group, ids })).mutation(async ({ ctx, input }): Promise<{ acked: number }> => {
+  ack: procedure({ role: 'operator', action: 'pending.ack', destination: inputString('destination'), detail: (i) => `group ${String(i.group)}`, count: (r) => (r as { acked: number }).acked }).input(z.object({ connectionId, destination: destinationName, group, ids })).mutation(async ({ ctx, input }): Promise<{ acked: number }> => {
     const connection = writable(ctx, input.connectionId, 'acknowledging pending entries');
     return { acked: await connection.call('ack pending entries', (adapter) => adapter.ackPending(input.destination, input.group, input.ids)) };
   }),
 
-  claim: publicProcedure
+  claim: procedure({ role: 'operator', action: 'pending.claim', destination: inputString('destination'), detail: (i) => `group ${String(i.group)} to ${String(i.consumer)}`, count: (r) => (r as { claimed: number }).claimed })
     .input(z.object({ connectionId, destination: destinationName, group, consumer: z.string().min(1).max(200), ids }))
     .mutation(async ({ ctx, input }): Promise<{ claimed: number }> => {
       const connection = writable(ctx, input.connectionId, 'claiming pending entries');

@@ -4,7 +4,9 @@ import type { RedriveTask } from '../redrive/types';
 import { toTRPCError } from '../errors';
 import { pause, waitForWake } from './helpers';
 import { connectionId, destinationName, lastEventId, redriveSelectionSchema } from './schemas';
-import { publicProcedure, router } from './trpc';
+import { visibleConnectionIds } from '../auth/visible';
+import { inputString, taskConnection } from '../security/guard';
+import { procedure, router, type Context } from './trpc';
 
 const taskId = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/);
 
@@ -13,7 +15,13 @@ export const redriveRouter = router({
    * Starts moving messages from a DLQ back to `target` (null: each message's origin). Runs in the
    * background, survives a server restart, and reports progress through `redrive.progress`.
    */
-  start: publicProcedure
+  start: procedure({
+    role: 'operator',
+    action: 'redrive.start',
+    destination: inputString('source'),
+    harmless: (i) => i.dryRun === true,
+    detail: (i) => `${i.dryRun === true ? 'dry run, ' : ''}to ${typeof i.target === 'string' ? i.target : 'each origin'}, selection ${JSON.stringify(i.selection ?? { kind: 'all' }).slice(0, 300)}`,
+  })
     .input(
       z.object({
         connectionId,
@@ -24,16 +32,25 @@ export const redriveRouter = router({
         dryRun: z.boolean().default(false),
       }),
     )
-    .mutation(({ ctx, input }): Promise<RedriveTask> => ctx.services.redrive.start(input)),
+    .mutation(async ({ ctx, input }): Promise<RedriveTask> => {
+      const task = await ctx.services.redrive.start(input);
+      auditWhenFinished(ctx, task);
+      return task;
+    }),
 
-  list: publicProcedure.input(z.object({ connectionId: connectionId.optional() }).default({})).query(({ ctx, input }): RedriveTask[] => ctx.services.redrive.list(input.connectionId)),
+  list: procedure({ role: 'viewer' })
+    .input(z.object({ connectionId: connectionId.optional() }).default({}))
+    .query(({ ctx, input }): RedriveTask[] => {
+      const visible = visibleConnectionIds(ctx);
+      return ctx.services.redrive.list(input.connectionId).filter((t) => visible.has(t.connectionId));
+    }),
 
-  get: publicProcedure.input(z.object({ taskId })).query(({ ctx, input }): RedriveTask => ctx.services.redrive.get(input.taskId)),
+  get: procedure({ role: 'viewer', connection: taskConnection }).input(z.object({ taskId })).query(({ ctx, input }): RedriveTask => ctx.services.redrive.get(input.taskId)),
 
-  cancel: publicProcedure.input(z.object({ taskId })).mutation(({ ctx, input }): Promise<RedriveTask> => ctx.services.redrive.cancel(input.taskId)),
+  cancel: procedure({ role: 'operator', action: 'redrive.cancel', connection: taskConnection, harmless: (i, ctx) => isDryRunTask(ctx, i.taskId) }).input(z.object({ taskId })).mutation(({ ctx, input }): Promise<RedriveTask> => ctx.services.redrive.cancel(input.taskId)),
 
   /** The task now, then on every change (throttled to one event per `minIntervalMs`), until it ends. */
-  progress: publicProcedure
+  progress: procedure({ role: 'viewer', connection: taskConnection })
     .input(z.object({ taskId, minIntervalMs: z.number().int().min(0).max(10_000).default(250), lastEventId }))
     .subscription(async function* ({ ctx, input, signal }) {
       const { redrive, metrics } = ctx.services;
@@ -74,3 +91,38 @@ export const redriveRouter = router({
       }
     }),
 });
+
+function isDryRunTask(ctx: Pick<Context, 'services'>, id: unknown): boolean {
+  try {
+    return typeof id === 'string' && ctx.services.redrive.get(id).dryRun;
+  } catch {
+    return false;
+  }
+}
+
+/** A redrive runs on after start answered: its outcome and moved count get their own audit entry. */
+function auditWhenFinished(ctx: Context, started: RedriveTask): void {
+  const { redrive, audit } = ctx.services;
+  const p = ctx.principal;
+  let done = false;
+  const record = (task: RedriveTask) => {
+    if (done || task.status === 'running') return;
+    done = true;
+    off();
+    audit.record({
+      user: p?.user ?? 'system',
+      via: p?.via ?? 'system',
+      sessionId: p?.sessionId ?? null,
+      ip: ctx.http?.ip ?? null,
+      action: 'redrive.finished',
+      connectionId: task.connectionId,
+      destination: task.source,
+      detail: `${task.dryRun ? 'dry run, ' : ''}task ${task.id} ${task.status}: moved ${task.progress.moved}, failed ${task.progress.failed}, skipped ${task.progress.skipped}, possibly duplicated ${task.progress.possiblyDuplicated}`,
+      count: task.progress.moved,
+      result: task.status === 'completed' ? 'ok' : task.status === 'cancelled' ? 'refused' : 'failed',
+      error: task.error,
+    });
+  };
+  const off = redrive.subscribe(started.id, record);
+  record(redrive.get(started.id));
+}

@@ -2,10 +2,20 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/unstable-core-do-not-import';
 import { isMailroomError, type MailroomErrorCode } from '@mailroom/core';
 import { TRPC_CODE_FOR, toTRPCError } from '../errors';
+import type { Principal } from '../auth/principal';
+import { authorize, DEFAULT_READ, type AccessRule, type HttpFacts, type RawInput } from '../security/guard';
 import type { Services } from '../services';
 
 export interface Context {
   services: Services;
+  /** Who calls; null when nobody signed in (only public procedures answer then). */
+  principal: Principal | null;
+  /** The HTTP request behind the call; null for in-process callers (createCaller). */
+  http: HttpFacts | null;
+}
+
+export interface ProcedureMeta {
+  access?: AccessRule;
 }
 
 export interface MailroomErrorData {
@@ -48,7 +58,7 @@ function isProduction(ctx: Context | undefined): boolean {
   return ctx?.services.settings.production ?? process.env.NODE_ENV === 'production';
 }
 
-const t = initTRPC.context<Context>().create({
+const t = initTRPC.context<Context>().meta<ProcedureMeta>().create({
   sse: {
     ping: { enabled: true, intervalMs: 10_000 },
     client: { reconnectAfterInactivityMs: 25_000 },
@@ -104,7 +114,81 @@ const observed = t.middleware(async ({ ctx, path, type, next }) => {
   return result;
 });
 
+function rawRecord(raw: unknown): RawInput {
+  return typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as RawInput) : {};
+}
+
+function errorText(error: TRPCError): string {
+  const cause = error.cause;
+  const code = isMailroomError(cause) ? TRPC_CODE_FOR[cause.code] : error.code;
+  return `${code}: ${error.message}`;
+}
+
+/**
+ * The one guard every call passes: origin and CSRF checks for HTTP calls, sign-in, the role the
+ * procedure needs on its connection, read-only mode (global and per connection) for mutations,
+ * the per-session subscription limit, and an audit entry for every mutation (refused ones too).
+ */
+const guarded = t.middleware(async ({ ctx, meta, type, path, getRawInput, next }) => {
+  const rule = meta?.access ?? (type === 'mutation' ? null : DEFAULT_READ);
+  if (rule === null) throw new TRPCError({ code: 'FORBIDDEN', message: `${path} has no access rule; refusing it` });
+  const input = rawRecord(await getRawInput().catch(() => undefined));
+  const { audit, settings } = ctx.services;
+  const record = (result: 'ok' | 'refused' | 'failed', error: string | null, connectionId: string | null, data?: unknown) => {
+    audit.record({
+      user: ctx.principal?.user ?? '(not signed in)',
+      via: ctx.principal?.via ?? 'anonymous',
+      sessionId: ctx.principal?.sessionId ?? null,
+      ip: ctx.http?.ip ?? null,
+      action: rule.action ?? path,
+      connectionId: connectionId ?? (typeof input.connectionId === 'string' ? input.connectionId.slice(0, 100) : null),
+      destination: rule.destination?.(input) ?? null,
+      detail: rule.detail?.(input) ?? null,
+      count: result === 'ok' && data !== undefined ? (rule.count?.(data, input) ?? null) : null,
+      result,
+      error,
+    });
+  };
+  let decision;
+  try {
+    decision = authorize(ctx, type, rule, input);
+  } catch (error) {
+    if (type === 'mutation' && rule.action !== undefined && ctx.principal !== null) record('refused', errorText(toTRPCError(error)), null);
+    throw error;
+  }
+
+  if (type === 'subscription') {
+    const key = ctx.principal?.sessionId ?? `anonymous:${ctx.http?.ip ?? 'in-process'}`;
+    const limit = settings.security.limits.maxSubscriptionsPerSession;
+    if (!ctx.services.subscriptions.tryOpen(key, limit)) {
+      throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `At most ${limit} live views (subscriptions) per session; close some tabs or views` });
+    }
+    let result;
+    try {
+      result = await next();
+    } catch (error) {
+      ctx.services.subscriptions.close(key);
+      throw error;
+    }
+    if (!result.ok) {
+      ctx.services.subscriptions.close(key);
+      return result;
+    }
+    return { ...result, data: ctx.services.subscriptions.track(key, result.data as AsyncIterable<unknown>) };
+  }
+
+  const result = await next();
+  if (decision.audited) {
+    if (result.ok) record('ok', null, decision.connectionId, result.data);
+    else record(result.error.code === 'FORBIDDEN' ? 'refused' : 'failed', errorText(result.error), decision.connectionId);
+  }
+  return result;
+});
+
 export const router = t.router;
-export const publicProcedure = t.procedure.use(observed);
+/** A procedure guarded by DEFAULT_READ (viewer on input.connectionId); mutations need `procedure(rule)`. */
+export const publicProcedure = t.procedure.use(observed).use(guarded);
+/** A procedure with an explicit access rule (role, audited action, connection, read-only exemptions). */
+export const procedure = (access: AccessRule) => t.procedure.meta({ access }).use(observed).use(guarded);
 export const createCallerFactory = t.createCallerFactory;
 export { TRPCError };

@@ -3,6 +3,7 @@ import { compileFilter } from '@mailroom/core';
 import type { TailSettings } from '../config/settings';
 import type { Connection } from '../connections/connection';
 import { toTRPCError } from '../errors';
+import type { MessageMask } from '../masking/masker';
 import type { MetricsService } from '../metrics/metrics-service';
 import type { WireMessage } from '../wire';
 import { TailSession } from './tail-session';
@@ -13,6 +14,8 @@ export interface TailInput {
   filter: string | null;
   force: boolean;
   lastEventId: string | null;
+  /** The connection's masking rules, applied before messages are buffered (and before the filter sees them). */
+  mask: MessageMask;
 }
 
 /** One SSE event of messages.tail. */
@@ -54,7 +57,9 @@ export class TailHub {
   }
 
   async *stream(connection: Connection, input: TailInput, signal: AbortSignal): AsyncGenerator<TrackedEnvelope<TailStreamEvent>> {
-    const filter = input.filter !== null && input.filter.trim() !== '' ? compileFilter(input.filter) : null;
+    const predicate = input.filter !== null && input.filter.trim() !== '' ? compileFilter(input.filter) : null;
+    const mask = input.mask;
+    const filter = predicate === null ? null : (m: Parameters<typeof predicate>[0]) => predicate(mask(m));
     const key = JSON.stringify([connection.id, input.destination, input.partition, input.filter?.trim() || null, input.force]);
     const resume = parseEventId(input.lastEventId);
     const existing = resume ? this.sessions.get(resume.session) : undefined;
@@ -76,7 +81,7 @@ export class TailHub {
       } catch (error) {
         throw toTRPCError(error);
       }
-      session = new TailSession({ connection, destination: input.destination, partition: input.partition, filter, force: input.force }, this.settings, (s) => {
+      session = new TailSession({ connection, destination: input.destination, partition: input.partition, filter, force: input.force, mask }, this.settings, (s) => {
         if (this.sessions.get(s.id)?.session === s) this.sessions.delete(s.id);
       });
       this.sessions.set(session.id, { session, key });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { MessagePredicate, StoredMessage, TailBatch } from '@mailroom/core';
 import type { TailSettings } from '../config/settings';
 import type { Connection } from '../connections/connection';
+import type { MessageMask } from '../masking/masker';
 import { toWireMessage, type WireMessage } from '../wire';
 
 export interface TailEvent {
@@ -20,6 +21,7 @@ export interface TailSessionSpec {
   partition: number | null;
   filter: MessagePredicate | null;
   force: boolean;
+  mask: MessageMask;
 }
 
 /**
@@ -117,7 +119,7 @@ export class TailSession {
       this.total += messages.length + this.pendingSkipped;
       const event: TailEvent = {
         seq: ++this.seq,
-        messages: messages.map((m) => toWireMessage(m, this.settings.maxValueBytes)),
+        messages: messages.map((m) => toWireMessage(m, this.settings.maxValueBytes, this.spec.mask)),
         skipped: this.pendingSkipped,
         total: this.total,
       };
