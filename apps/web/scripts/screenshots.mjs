@@ -13,7 +13,7 @@ const only = new Set(process.argv.slice(2));
 const conn = process.env.MAILROOM_SHOT_CONNECTION ?? 'memory';
 const topic = process.env.MAILROOM_SHOT_DESTINATION ?? 'orders';
 const dlq = process.env.MAILROOM_SHOT_DLQ ?? `${topic}.dlq`;
-const e = (s) => encodeURIComponent(s).replace(/\./g, '%2E');
+const e = (s) => encodeURIComponent(s);
 mkdirSync(out, { recursive: true });
 
 /** name, path, and what to do before the shot. */

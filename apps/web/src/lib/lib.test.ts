@@ -5,7 +5,7 @@ import { csvCell, messagesToCsv, messagesToJson } from './export';
 import { formatBytes, formatCount, formatDuration, formatRate } from './format';
 import { decodePayload, hexDump, jsonTokens, previewPayload } from './payload';
 import { base64Error, draftFromMessage, jsonError } from './republish';
-import { routes } from './routes';
+import { decodeParam, routes } from './routes';
 import { TailBuffer } from './tail-buffer';
 
 describe('payload', () => {
@@ -114,7 +114,8 @@ describe('format and routes', () => {
   });
 
   it('builds URLs that survive names with dots, slashes and spaces', () => {
-    expect(routes.destination('prod', 'orders.DLT')).toBe('/c/prod/d/orders%2EDLT');
+    expect(routes.destination('prod', 'orders.DLT')).toBe('/c/prod/d/orders.DLT');
+    expect(decodeParam('orders%2EDLT')).toBe('orders.DLT'); // links shared before dots were left as they are
     expect(routes.destination('prod', 'a/b c', 'tail')).toBe('/c/prod/d/a%2Fb%20c/tail');
     expect(routes.message('prod', 'orders', '1-0', { partition: 2, position: '1-0' })).toBe('/c/prod/d/orders/m/1-0?partition=2&position=1-0');
     expect(routes.deadLetters('prod', 'jobs:dlq')).toBe('/c/prod/dead-letters/jobs%3Adlq');

@@ -1,9 +1,9 @@
 /** Every view has a URL; these builders are the only place that knows the shapes. */
 /**
- * Dots are escaped too: destination names like `orders.DLT` would otherwise look like a file
- * extension to the server's SPA fallback (and to any static file server) and get a 404.
+ * Names are percent-encoded as they are: the server's SPA fallback serves every browser
+ * navigation, so `orders.DLT` stays readable in a link.
  */
-const enc = (s: string) => encodeURIComponent(s).replace(/\./g, '%2E');
+const enc = encodeURIComponent;
 
 export type DestinationTab = 'messages' | 'tail' | 'consumers' | 'metrics' | 'config' | 'publish';
 

@@ -48,7 +48,7 @@ describe('Dead letters', () => {
   });
 
   it('lists each DLQ with origin, and its messages with origin, reason and attempts', async () => {
-    renderApp('/c/memory/dead-letters/orders%2Edlq', base);
+    renderApp('/c/memory/dead-letters/orders.dlq', base);
     const table = await screen.findByRole('region', { name: 'Dead-letter queues' });
     expect(within(table).getAllByRole('row')[1]!.textContent).toContain('orders.dlqorders3');
     const grid = await screen.findByRole('grid', { name: 'Dead letters' });
@@ -63,7 +63,7 @@ describe('Dead letters', () => {
     const progress = pushStream<RedriveTask>();
     const started: unknown[] = [];
     const cancelled: unknown[] = [];
-    renderApp('/c/memory/dead-letters/orders%2Edlq', {
+    renderApp('/c/memory/dead-letters/orders.dlq', {
       ...base,
       'redrive.start': (input: unknown) => { started.push(input); return task(); },
       'redrive.progress': () => progress,
@@ -100,7 +100,7 @@ describe('Dead letters', () => {
   it('reaches the final report by polling when the progress stream misses the end', async () => {
     const finished = task({ status: 'completed', finishedAt: '2026-01-01T00:00:03.000Z', updatedAt: '2026-01-01T00:00:03.000Z', progress: { moved: 3, failed: 0, skipped: 0, remaining: 0, possiblyDuplicated: 0 } });
     let polls = 0;
-    renderApp('/c/memory/dead-letters/orders%2Edlq', {
+    renderApp('/c/memory/dead-letters/orders.dlq', {
       ...base,
       'redrive.start': () => task(),
       'redrive.progress': () => pushStream(), // never sends anything
@@ -115,7 +115,7 @@ describe('Dead letters', () => {
 
   it('redrive selected sends exactly the ticked ids to the chosen target', async () => {
     const started: { selection: unknown; target: unknown }[] = [];
-    renderApp('/c/memory/dead-letters/orders%2Edlq', { ...base, 'redrive.start': (input: { selection: unknown; target: unknown }) => { started.push(input); return task({ status: 'completed' }); } });
+    renderApp('/c/memory/dead-letters/orders.dlq', { ...base, 'redrive.start': (input: { selection: unknown; target: unknown }) => { started.push(input); return task({ status: 'completed' }); } });
     const grid = await screen.findByRole('grid', { name: 'Dead letters' });
     await waitFor(() => expect(within(grid).getAllByRole('checkbox')).toHaveLength(3));
     fireEvent.click(within(grid).getByRole('checkbox', { name: 'Select message 3' }));
@@ -131,7 +131,7 @@ describe('Dead letters', () => {
 
   it('redrive matching a filter counts the matches with a dry run first', async () => {
     const started: { dryRun: boolean; selection: unknown }[] = [];
-    renderApp('/c/memory/dead-letters/orders%2Edlq', {
+    renderApp('/c/memory/dead-letters/orders.dlq', {
       ...base,
       'filters.validate': () => ({ ok: true }),
       'redrive.start': (input: { dryRun: boolean; selection: unknown }) => { started.push(input); return input.dryRun ? task({ id: 'dry', dryRun: true, status: 'completed', progress: { moved: 2, failed: 0, skipped: 1, remaining: 0, possiblyDuplicated: 0 } }) : task(); },
@@ -151,7 +151,7 @@ describe('Dead letters', () => {
 
   it('purge needs the queue name typed', async () => {
     const purged: unknown[] = [];
-    renderApp('/c/memory/dead-letters/orders%2Edlq', { ...base, 'destinations.purge': (input: unknown) => { purged.push(input); return { removed: 3 }; } });
+    renderApp('/c/memory/dead-letters/orders.dlq', { ...base, 'destinations.purge': (input: unknown) => { purged.push(input); return { removed: 3 }; } });
     fireEvent.click(await screen.findByRole('button', { name: /Purge/ }));
     const dialog = await screen.findByRole('dialog', { name: 'Purge orders.dlq?' });
     const confirm = within(dialog).getByRole('button', { name: 'Delete 3 messages' }) as HTMLButtonElement;

@@ -98,6 +98,6 @@ describe('Destinations', () => {
     const body = within(grid).getByLabelText('Destinations rows');
     fireEvent.keyDown(body, { key: 'ArrowDown' });
     fireEvent.keyDown(body, { key: 'Enter' });
-    await waitFor(() => expect(location.history.at(-1)).toBe('/c/memory/d/b%2Ex'));
+    await waitFor(() => expect(location.history.at(-1)).toBe('/c/memory/d/b.x'));
   });
 });

@@ -45,7 +45,7 @@ describe('Overview', () => {
     expect(within(mostLag).getByRole('link', { name: 'orders' }).getAttribute('href')).toBe('/c/memory/d/orders/consumers');
     expect(within(mostLag).queryByText('payments')).toBeNull(); // no lag, not listed
     const dlqs = within(card).getByText('Deepest dead-letter queues').parentElement!;
-    expect(within(dlqs).getByRole('link', { name: 'orders.dlq' }).getAttribute('href')).toBe('/c/memory/dead-letters/orders%2Edlq');
+    expect(within(dlqs).getByRole('link', { name: 'orders.dlq' }).getAttribute('href')).toBe('/c/memory/dead-letters/orders.dlq');
     const scores = within(card).getByRole('list', { name: 'Fitness scores' });
     await waitFor(() => expect(within(scores).getAllByText('unknown')).toHaveLength(5));
     expect(card.textContent).toContain('Fitness scoring is not available on this server yet');
