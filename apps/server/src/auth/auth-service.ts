@@ -93,7 +93,9 @@ export class AuthService {
       this.failures.delete(key);
       return false;
     }
-    return f.count >= this.settings.signInLimit.maxFailures;
+    // One address may stand for many people (a NAT, a proxy): it gets five times the allowance of a user name.
+    const limit = this.settings.signInLimit.maxFailures * (key.startsWith('ip:') ? 5 : 1);
+    return f.count >= limit;
   }
 
   private countFailure(key: string): void {
@@ -108,7 +110,7 @@ export class AuthService {
   /**
    * Checks a local account's password. Unknown users cost the same scrypt time as known ones,
    * and every answer for a wrong name or password is the same. Repeated failures for a user
-   * or from an address are refused for the configured window. Every attempt is audited.
+   * (or, five times as many, from an address) are refused for the configured window. Every attempt is audited.
    */
   async verifyLocal(username: string, password: string, ip: string | null): Promise<{ user: string; grants: RoleGrants }> {
     const keys = [this.throttleKey('user', username), ...(ip ? [this.throttleKey('ip', ip)] : [])];

@@ -1,11 +1,11 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import { httpFacts } from '../auth/http-context';
 import { authRoutes } from '../auth/http-routes';
 import { appRouter } from '../router';
-import { securityHeaders } from '../security/headers';
+import { contentSecurityPolicy, inlineScriptHashes, securityHeaders } from '../security/headers';
 import type { Services } from '../services';
 
 export interface HttpOptions {
@@ -22,7 +22,9 @@ export function createExpressApp({ services, isStarted, onError }: HttpOptions):
   app.set('etag', false);
   const { security } = services.settings;
   if (security.http.trustProxy !== undefined) app.set('trust proxy', security.http.trustProxy);
-  app.use(securityHeaders);
+  const spaIndex = services.settings.webDist ? path.join(services.settings.webDist, 'index.html') : null;
+  const spaHtml = spaIndex && existsSync(spaIndex) ? readFileSync(spaIndex, 'utf8') : '';
+  app.use(securityHeaders(contentSecurityPolicy(inlineScriptHashes(spaHtml))));
   app.use(authRoutes(services));
 
   app.use(
