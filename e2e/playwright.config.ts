@@ -6,8 +6,9 @@ import { defineConfig } from '@playwright/test';
 
 // Fixed once in the main process; the workers inherit these through their environment.
 process.env.MAILROOM_E2E_RUN ??= `mr-e2e-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
-process.env.MAILROOM_E2E_PORT ??= String(20_000 + Math.floor(Math.random() * 20_000));
-process.env.MAILROOM_E2E_VOLATILE_REDIS_PORT ??= String(40_001 + Math.floor(Math.random() * 10_000));
+// Below Linux's ephemeral range (32768+), where outgoing connections would collide with them.
+process.env.MAILROOM_E2E_PORT ??= String(21_000 + Math.floor(Math.random() * 10_000));
+process.env.MAILROOM_E2E_VOLATILE_REDIS_PORT ??= String(11_000 + Math.floor(Math.random() * 9_000));
 process.env.MAILROOM_E2E_RUN_DIR ??= mkdtempSync(path.join(tmpdir(), 'mailroom-e2e-'));
 
 export default defineConfig({

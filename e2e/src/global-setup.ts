@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -25,6 +26,10 @@ function serverConfig(): unknown {
   return {
     // No demo traffic: the journeys count messages exactly, and the demo's 20 msg/s would only cost CPU.
     memory: { enabled: true, demoTraffic: false, name: CONNECTIONS.memory.name },
+    // The server listens on loopback and so does the browser: anonymous access (allowed on loopback
+    // only) with the admin role, since the journeys create and delete destinations. Sign-in itself
+    // is not what these journeys test.
+    auth: { anonymous: { role: 'admin' } },
     health: { intervalMs: 1000, timeoutMs: 1500, maxBackoffMs: 2000 },
     destinationsCacheTtlMs: 1000,
     metricsIntervalMs: 2000,
@@ -73,7 +78,17 @@ interface ConnectionHealth {
   health: { status: string; reason: string | null };
 }
 
+function assertFree(port: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', () => reject(new Error(`Port ${port} (${what}) is taken: set MAILROOM_E2E_PORT / MAILROOM_E2E_VOLATILE_REDIS_PORT or run again`)));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+}
+
 export default async function globalSetup(): Promise<() => Promise<void>> {
+  await assertFree(serverPort(), 'Mailroom server');
+  await assertFree(volatileRedisPort(), 'throwaway redis-server');
   const dir = runDir();
   mkdirSync(dir, { recursive: true });
   ensureWebBuild();

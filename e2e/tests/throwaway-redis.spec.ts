@@ -21,25 +21,34 @@ async function addStream(name: string): Promise<void> {
  * test made, then stopping and restarting that broker.
  */
 test('fitness: a consumed destination without a DLQ fails dead-letter handling; with one it passes', async ({ page }, info) => {
-  test.fixme(true, 'The server has no fitness procedures yet (no `fitness` router; the web shows every score as "unknown"): the lead is adding them. Enable this test then.');
   const redis = new Redis(`redis://127.0.0.1:${volatileRedisPort()}`, { maxRetriesPerRequest: 1 });
   const work = `${runId()}-fitness-work`;
+  const criterion = page.getByRole('region', { name: 'Dead-letter handling', exact: true });
+  const remeasure = async () => {
+    await page.getByRole('button', { name: 'Re-measure now' }).click();
+    await expect(page.getByRole('button', { name: 'Re-measure now' })).toBeEnabled({ timeout: 30_000 });
+  };
   try {
-    // Consumed work (a group reads it) and no `<stream>:dlq`: dead-letter handling must fail.
+    // Consumed work (a consumer group reads it) and no `<stream>:dlq`: dead-letter handling fails.
     await redis.xadd(work, '*', 'timestamp', String(Date.now()), 'value', 'job');
     await redis.xgroup('CREATE', work, 'workers', '0');
-    await page.goto('/');
-    const card = page.getByRole('region', { name: `Connection ${connection.name}` });
-    const criterion = card.locator('[data-criterion="dead_letter_handling"]');
-    await expect(criterion).toHaveAttribute('data-state', 'fail', { timeout: 15_000 });
-    await expect(card.getByText(work)).toBeVisible();
+    await page.goto(`/c/${encodeURIComponent(connection.id)}/fitness?destinations=${encodeURIComponent(`${runId()}-fitness-*`)}`);
+    await expect(page.getByRole('heading', { name: 'Fitness', level: 1 })).toBeVisible();
+    await remeasure();
+    await expect(criterion).toHaveAttribute('data-state', 'fail');
+    const row = criterion.getByRole('row').filter({ has: page.getByRole('link', { name: work, exact: true }) });
+    await expect(row).toHaveAttribute('data-status', 'fail');
+    const toFix = page.getByRole('region', { name: 'To fix' }).getByRole('row').filter({ has: page.getByRole('link', { name: 'Dead-letter handling' }) });
+    await expect(toFix.filter({ has: page.getByRole('link', { name: work, exact: true }) })).toBeVisible();
     await shot(page, info, '1 dead-letter handling failing');
 
+    // Give it a DLQ by the broker's convention: the same criterion passes.
     await redis.xadd(`${work}:dlq`, '*', 'timestamp', String(Date.now()), 'value', 'placeholder');
-    await expect(async () => {
-      await page.reload();
-      await expect(criterion).toHaveAttribute('data-state', 'pass', { timeout: 3_000 });
-    }).toPass({ timeout: 30_000 });
+    await remeasure();
+    await expect(criterion).toHaveAttribute('data-state', 'pass');
+    await criterion.getByRole('button', { name: /^Show .*passing/ }).click();
+    await expect(row).toHaveAttribute('data-status', 'pass');
+    await expect(toFix.filter({ has: page.getByRole('link', { name: work, exact: true }) })).toHaveCount(0);
     await shot(page, info, '2 dead-letter handling passing');
   } finally {
     await redis.del(work, `${work}:dlq`);
