@@ -251,7 +251,7 @@ export class RabbitMqAdapter implements BrokerAdapter {
   async describeConsumerGroup(name: string, destination?: string): Promise<ConsumerGroupDetail> {
     this.assertOpen();
     if (destination !== undefined) this.name(destination);
-    return describeGroup(this.management, this.config, name, destination);
+    return describeGroup(this.management, this.config, (queue) => this.topology.queueState(queue), name, destination);
   }
 
   async resetOffsets(_group: string, _destination: string, _target: OffsetResetTarget): Promise<void> {

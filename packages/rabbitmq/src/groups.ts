@@ -1,6 +1,6 @@
-import { NotFoundError, type ConsumerGroupDetail, type ConsumerGroupSummary } from '@mailroom/core';
+import { NotFoundError, type ConsumerGroupDetail, type ConsumerGroupMember, type ConsumerGroupSummary } from '@mailroom/core';
 import type { ResolvedConfig } from './config';
-import type { ManagementClient, MgmtQueue } from './management';
+import type { ManagementClient, MgmtConsumer, MgmtQueue } from './management';
 import { GroupArgs } from './topology';
 import { queueLag } from './destinations';
 
@@ -54,7 +54,38 @@ export async function consumerGroups(management: ManagementClient, config: Resol
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-export async function describeGroup(management: ManagementClient, config: ResolvedConfig, name: string, destination?: string): Promise<ConsumerGroupDetail> {
+/** What a passive declare says about a queue right now (null: it is gone). */
+export type LiveQueueState = (queue: string) => Promise<{ messageCount: number; consumerCount: number } | null>;
+
+/**
+ * One entry per consumer. The management API lists a consumer's details only after its next
+ * statistics collection (5 s by default, later on a loaded broker), while the passive declare
+ * counts it at once: consumers it counts but the statistics do not list yet get a placeholder
+ * entry instead of an empty list that would read as "no members". When the declare counts
+ * none, listed details are of consumers that already left.
+ */
+export function membersOf(listed: MgmtConsumer[], liveCount: number | null): ConsumerGroupMember[] {
+  if (liveCount === 0) return [];
+  const members: ConsumerGroupMember[] = listed.map((c) => ({
+    id: c.consumer_tag,
+    host: c.channel_details?.peer_host ?? null,
+    pending: null,
+    idleMs: null,
+  }));
+  if (liveCount === null) return members;
+  for (let n = members.length + 1; n <= liveCount; n++) {
+    members.push({ id: `consumer ${n} of ${liveCount} (not yet listed by the management API)`, host: null, pending: null, idleMs: null });
+  }
+  return members;
+}
+
+export async function describeGroup(
+  management: ManagementClient,
+  config: ResolvedConfig,
+  live: LiveQueueState,
+  name: string,
+  destination?: string,
+): Promise<ConsumerGroupDetail> {
   const candidates = destination !== undefined ? [`${destination}${config.groupSeparator}${name}`, name] : [name];
   let queue: MgmtQueue | null = null;
   for (const candidate of candidates) {
@@ -69,15 +100,13 @@ export async function describeGroup(management: ManagementClient, config: Resolv
   if (!queue) throw new NotFoundError(`No consumer group ${JSON.stringify(name)}${destination === undefined ? '' : ` on ${destination}`}`);
   const topic = queue.arguments?.[GroupArgs.topic];
   const dest = typeof topic === 'string' ? topic : (destination ?? queue.name);
-  const summary = summaryOf(queue, name, dest);
+  // The consumer count of the statistics lags; the declare's is exact (lag and pending stay the
+  // statistics' own, so ready and unacked come from one consistent reading).
+  const now = await live(queue.name).catch(() => null);
+  const summary = summaryOf(now === null ? queue : { ...queue, consumers: now.consumerCount }, name, dest);
   return {
     ...summary,
     partitions: [{ destination: dest, partition: null, committed: null, end: null, lag: queueLag(queue) }],
-    membersDetail: (queue.consumer_details ?? []).map((c) => ({
-      id: c.consumer_tag,
-      host: c.channel_details?.peer_host ?? null,
-      pending: null,
-      idleMs: null,
-    })),
+    membersDetail: membersOf(queue.consumer_details ?? [], now?.consumerCount ?? null),
   };
 }
