@@ -1,11 +1,13 @@
 import { capabilitiesOf } from '../../api/capabilities';
 import { useQuery } from '@tanstack/react-query';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { useTRPC } from '../../api/trpc';
 import type { Connection, ConsumerGroup } from '../../api/types';
 import { BarList, LineChart, type Series } from '../../components/Charts';
-import { EmptyState, ErrorState, LoadingRows } from '../../components/States';
+import { EmptyState, ErrorState, LoadingRows, ReadOnlyNote } from '../../components/States';
 import { formatCount, formatDuration } from '../../lib/format';
+import { PendingEntries } from './PendingEntries';
+import { ResetOffsetsButton } from './ResetOffsets';
 
 const HISTORY = 120;
 const COLORS = ['var(--chart-1)', 'var(--chart-2)', 'var(--chart-3)', 'var(--chart-4)'];
@@ -45,10 +47,12 @@ export function ConsumersTab({ connection, destination }: { connection: Connecti
   if (groups.data.length === 0) {
     return <div className="card"><EmptyState title="No consumer groups read this destination">Nothing has consumed from {destination} with a consumer group yet, so there is no lag to show.</EmptyState></div>;
   }
-  const active = selected ?? groups.data[0]!.name;
+  const active = groups.data.find((g) => g.name === selected)?.name ?? groups.data[0]!.name;
+  const activeGroup = groups.data.find((g) => g.name === active)!;
   const series: Series[] = groups.data.slice(0, 4).map((g, i) => ({ name: g.name, color: COLORS[i]!, points: history.current.get(g.name) ?? [] }));
   return (
     <div className="stack">
+      {connection.readOnly && (caps.resetOffsets || caps.pendingEntries) && <ReadOnlyNote what={caps.pendingEntries ? 'Resetting offsets and acknowledging or claiming pending entries' : 'Resetting offsets'} />}
       <section className="card flush">
         <div className="card-header"><h2>Consumer groups</h2><span className="muted small">refreshes every 5 s</span></div>
         <div className="table-wrap">
@@ -75,18 +79,24 @@ export function ConsumersTab({ connection, destination }: { connection: Connecti
           <div className="card-header"><h2>Lag over time</h2></div>
           <div className="card-body"><LineChart series={series} label="Consumer lag over time" /></div>
         </section>
-        <GroupDetail connectionId={connection.id} destination={destination} group={active} />
+        <GroupDetail
+          connectionId={connection.id}
+          destination={destination}
+          group={active}
+          actions={caps.resetOffsets ? <ResetOffsetsButton connection={connection} destination={destination} group={activeGroup} /> : undefined}
+        />
       </div>
+      {caps.pendingEntries && <PendingEntries key={active} connection={connection} destination={destination} group={active} />}
     </div>
   );
 }
 
-function GroupDetail({ connectionId, destination, group }: { connectionId: string; destination: string; group: string }) {
+function GroupDetail({ connectionId, destination, group, actions }: { connectionId: string; destination: string; group: string; actions?: ReactNode }) {
   const trpc = useTRPC();
   const detail = useQuery(trpc.groups.describe.queryOptions({ connectionId, name: group, destination }, { refetchInterval: 5_000 }));
   return (
     <section className="card">
-      <div className="card-header"><h2>Lag per partition · <span className="mono">{group}</span></h2></div>
+      <div className="card-header"><h2 className="grow">Lag per partition · <span className="mono">{group}</span></h2>{actions}</div>
       <div className="card-body stack">
         {detail.isPending ? <LoadingRows rows={3} /> : detail.isError ? <ErrorState error={detail.error} compact /> : (
           <>
