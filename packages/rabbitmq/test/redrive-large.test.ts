@@ -4,15 +4,22 @@ import { Headers } from '@mailroom/core';
 import { createRabbitMqAdapter, type RabbitMqAdapter } from '../src/index';
 import { Broker } from './broker';
 import { testConfig, uniqueName } from './env';
+import { STATS_DEADLINE_MS, waitUntil } from './wait';
 
 const COUNT = 10_000;
+/** The kill test closes the redrive connection once this many were moved... */
+const KILL_AT = 3000;
+/** ...and holds the redrive at its next batch from here on until the close went through. */
+const KILL_LATEST = 6000;
 
-function checkpointStore(): CheckpointStore & { state: unknown; saves: number } {
+/** An in-memory checkpoint store; `beforeSave` lets a test hold the task at a batch boundary (saves are write-ahead, before each batch is published). */
+function checkpointStore(beforeSave: () => Promise<void> = async () => undefined): CheckpointStore & { state: unknown; saves: number } {
   const store = {
     state: undefined as unknown,
     saves: 0,
     load: async () => store.state,
     save: async (state: unknown) => {
+      await beforeSave();
       store.saves++;
       store.state = structuredClone(state);
     },
@@ -81,55 +88,73 @@ describe('redrive of 10,000 dead letters', () => {
   it('survives its connection being closed midway: none lost, duplicates counted', async () => {
     await deadLetterAll();
     const taskId = uniqueName('task-kill');
+    const connectionName = `mailroom-test/redrive:${taskId}`;
     const progress: RedriveProgress[] = [];
+    let lastMoved = 0;
+    /** The redrive connection's management name: the connection list lags by the statistics interval. */
+    let listed: string[] = [];
+    let gated = false;
     let killed: string[] = [];
+    let movedAtKill: number | null = null;
     let killing: Promise<void> | null = null;
-    const checkpoint = checkpointStore();
+    const kill = (): Promise<void> =>
+      (killing ??= (async () => {
+        for (const name of listed) await broker.management.closeConnection(name);
+        killed = listed;
+        movedAtKill = lastMoved;
+      })());
+    const checkpoint = checkpointStore(async () => {
+      // Before the first batch is published: wait until the management API lists the connection,
+      // however long its statistics take on a loaded machine, so it can be found to be killed.
+      if (!gated) {
+        gated = true;
+        listed = await waitUntil(() => broker.connectionsNamed(connectionName), (names) => names.length > 0, STATS_DEADLINE_MS);
+      }
+      // A starved machine may have the kill request still under way: it must land before the end.
+      if (lastMoved >= KILL_LATEST) await kill();
+    });
     const report = await adapter.redrive(
-      // Rate-limited so the connection is still there (and listed by the management API) midway.
+      // Rate-limited so the kill, started once KILL_AT were moved, lands while batches are in flight.
       { taskId, source: dlq, target: null, selection: { kind: 'all' }, ratePerSecond: 2500, dryRun: false },
       {
         signal: new AbortController().signal,
         checkpoint,
         onProgress: (p) => {
           progress.push({ ...p });
-          if (p.moved >= 3000 && killing === null) {
-            killing = (async () => {
-              const deadline = Date.now() + 2000;
-              killed = await broker.connectionsNamed(`mailroom-test/redrive:${taskId}`);
-              while (killed.length === 0 && Date.now() < deadline) {
-                await new Promise((r) => setTimeout(r, 100));
-                killed = await broker.connectionsNamed(`mailroom-test/redrive:${taskId}`);
-              }
-              for (const name of killed) await broker.management.closeConnection(name);
-            })();
-          }
+          lastMoved = p.moved;
+          if (p.moved >= KILL_AT && listed.length > 0) void kill();
         },
       },
     );
     await killing;
-    console.info(`redrive with killed connection: ${JSON.stringify({ ...report, failures: report.failures.slice(0, 3) })}, progress events=${progress.length}, killed=${killed.length}`);
+    console.info(
+      `redrive with killed connection: ${JSON.stringify({ ...report, failures: report.failures.slice(0, 3) })}, progress events=${progress.length}, killed=${killed.length} at moved=${movedAtKill}`,
+    );
+    expect(listed.length, 'the management API listed the redrive connection by its connection_name').toBe(1);
     expect(killed.length, 'the redrive connection was found by its connection_name and closed').toBe(1);
+    expect(movedAtKill, 'the kill happened midway, not after the end').toBeGreaterThanOrEqual(KILL_AT);
+    expect(movedAtKill).toBeLessThan(COUNT);
     expect(report.outcome, report.error ?? '').toBe('completed');
     expect(report.failed).toBe(0);
     expect(report.moved - report.possiblyDuplicated).toBeLessThanOrEqual(COUNT);
     expect(report.moved).toBeGreaterThanOrEqual(COUNT);
-    expect(progress.some((p) => p.moved < COUNT && p.moved > 3000), 'the kill happened midway, not after the end').toBe(true);
     expect(progress.length, 'progress was reported along the way').toBeGreaterThan(3);
     expect(await broker.ctlCounts(dlq), 'the DLQ is empty').toEqual({ ready: 0, unacked: 0 });
     const back = await broker.ctlCounts(work);
     expect(back?.unacked).toBe(0);
     expect(back?.ready).toBe(report.moved);
     expectNoneLost(await broker.drain(work), report.possiblyDuplicated);
-  }, 180_000);
+  }, 240_000);
 
   it('cancels midway and resumes with the same task id: none lost, nothing moved twice', async () => {
     await deadLetterAll();
     const taskId = uniqueName('task-cancel');
     const checkpoint = checkpointStore();
     const abort = new AbortController();
+    // Progress comes at most every 250 ms: at 5,000/s the abort (at >= 2,500) lands near 4,000 at
+    // most, far from the end, however fast the machine; a slower one only makes it land sooner.
     const first: RedriveReport = await adapter.redrive(
-      { taskId, source: dlq, target: null, selection: { kind: 'all' }, ratePerSecond: 20_000, dryRun: false },
+      { taskId, source: dlq, target: null, selection: { kind: 'all' }, ratePerSecond: 5000, dryRun: false },
       {
         signal: abort.signal,
         checkpoint,
