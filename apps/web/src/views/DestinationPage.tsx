@@ -4,6 +4,7 @@ import { Link, useLocation, useParams } from 'wouter';
 import { useConnection } from '../api/hooks';
 import { useTRPC } from '../api/trpc';
 import { DlqBadge, HealthBadge, KindBadge } from '../components/Badges';
+import { DeleteDestinationButton } from '../components/DestinationAdmin';
 import { Icon } from '../components/Icon';
 import { PageHeader } from '../components/PageHeader';
 import { DestructiveReadNote } from '../components/PeekGuard';
@@ -63,6 +64,7 @@ export default function DestinationPage() {
             {d?.isDeadLetter && (
               <Link href={routes.deadLetters(connectionId, name)} className="btn primary"><Icon name="redo" size={14} /> Redrive…</Link>
             )}
+            {connection !== undefined && d !== undefined && <DeleteDestinationButton connection={connection} name={name} detail={d} />}
           </>
         }
       />

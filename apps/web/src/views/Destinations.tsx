@@ -5,6 +5,7 @@ import { useConnection } from '../api/hooks';
 import { useTRPC, useTRPCClient } from '../api/trpc';
 import type { Destination, DestinationPage } from '../api/types';
 import { DlqBadge, HealthBadge, KindBadge } from '../components/Badges';
+import { CreateDestinationButton } from '../components/DestinationAdmin';
 import { Icon } from '../components/Icon';
 import { PageHeader } from '../components/PageHeader';
 import { SearchInput } from '../components/SearchInput';
@@ -116,6 +117,7 @@ export default function Destinations() {
         actions={
           <>
             <Link href={routes.deadLetters(connectionId)} className="btn"><Icon name="inbox" size={14} /> Dead letters</Link>
+            {connection !== undefined && !down && <CreateDestinationButton connection={connection} />}
             {connection !== undefined && !connection.readOnly && (
               <Link href={routes.publish(connectionId)} className="btn primary"><Icon name="send" size={14} /> Publish</Link>
             )}
