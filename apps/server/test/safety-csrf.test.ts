@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, tempDir, testApp, trpcClient, waitFor, type Served } from './helpers';
 import { outcome, rawCall, signIn, usersConfig } from './safety-helpers';
 
-const publishInput = { connectionId: 'memory', destination: 'csrf-q', messages: [{ key: null, headers: {}, value: { encoding: 'text', data: 'x' } }] };
+const publishInput = { connectionId: 'memory', destination: 'csrf-q', messages: [{ key: null, headers: {}, value: { encoding: 'text' as const, data: 'x' } }] };
 const webDist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
 
 async function depth(served: Served): Promise<number> {

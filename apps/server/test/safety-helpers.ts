@@ -1,6 +1,7 @@
 import { TRPCClientError } from '@trpc/client';
 import { hashPassword } from '../src/auth/passwords';
-import type { AppRouter } from '../src/router';
+import { appRouter, type AppRouter } from '../src/router';
+import type { AccessRule } from '../src/security/guard';
 
 export interface Session {
   cookie: string;
@@ -67,3 +68,13 @@ export async function outcome(call: Promise<unknown>): Promise<string> {
     throw error;
   }
 }
+
+interface ProcedureDef {
+  _def: { type: 'query' | 'mutation' | 'subscription'; meta?: { access?: AccessRule }; inputs: unknown[] };
+}
+
+/** Every procedure of the router with its type, access rule and input schemas. */
+export function procedures(): [string, ProcedureDef][] {
+  return Object.entries((appRouter as unknown as { _def: { procedures: Record<string, ProcedureDef> } })._def.procedures);
+}
+

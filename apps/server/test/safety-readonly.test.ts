@@ -1,19 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TRPCClient } from '@trpc/client';
-import { appRouter, type AppRouter } from '../src/router';
-import type { AccessRule } from '../src/security/guard';
+import type { AppRouter } from '../src/router';
 import { serve, tempDir, testApp, trpcClient, type Served } from './helpers';
-import { outcome } from './safety-helpers';
+import { outcome, procedures } from './safety-helpers';
 
 type Client = TRPCClient<AppRouter>;
-
-interface ProcedureDef {
-  _def: { type: 'query' | 'mutation' | 'subscription'; meta?: { access?: AccessRule } };
-}
-
-export function procedures(): [string, ProcedureDef][] {
-  return Object.entries((appRouter as unknown as { _def: { procedures: Record<string, ProcedureDef> } })._def.procedures);
-}
 
 /** A valid call of every broker mutation against connection `c` (destination names from `d`). */
 function mutations(client: Client, c: string, d: string): Record<string, () => Promise<unknown>> {

@@ -27,6 +27,16 @@ export function createExpressApp({ services, isStarted, onError }: HttpOptions):
   app.use(securityHeaders(contentSecurityPolicy(inlineScriptHashes(spaHtml))));
   app.use(authRoutes(services));
 
+  // tRPC reports an over-long streamed body as a parse error; a declared length gets a plain 413 first.
+  app.use('/trpc', (req: Request, res: Response, next: NextFunction) => {
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > security.limits.maxRequestBytes) {
+      res.status(413).json({ error: { message: `The request body is ${length} bytes; at most ${security.limits.maxRequestBytes} are accepted (limits.maxRequestBytes)`, code: -32600, data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413 } } });
+      req.resume();
+      return;
+    }
+    next();
+  });
   app.use(
     '/trpc',
     createExpressMiddleware({
