@@ -1,10 +1,11 @@
 import { useMemo, useState } from 'react';
 import { Link } from 'wouter';
-import type { WireMessage } from '../api/types';
+import type { Capabilities, WireMessage } from '../api/types';
 import { formatBytes, formatTimestamp } from '../lib/format';
 import { decodePayload, hexDump, jsonTokens, type PayloadKind } from '../lib/payload';
 import { saveRepublishDraft } from '../lib/republish';
 import { routes } from '../lib/routes';
+import { LoadFullValue } from './FullValue';
 import { Icon } from './Icon';
 import { useCopy } from './Toasts';
 
@@ -18,7 +19,8 @@ function defaultView(kind: PayloadKind): View {
   return kind === 'json' ? 'pretty' : kind === 'binary' ? 'hex' : 'text';
 }
 
-type ViewerProps = { message: WireMessage; connectionId: string; readOnly: boolean; onClose?: () => void };
+/** `capabilities`: offer to load a value the live tail cut short (where the broker reads by position). */
+type ViewerProps = { message: WireMessage; connectionId: string; readOnly: boolean; onClose?: () => void; capabilities?: Capabilities };
 
 /** Keyed by the message so the format and "show all" choices reset when another one opens. */
 export function MessageViewer(props: ViewerProps) {
@@ -26,7 +28,9 @@ export function MessageViewer(props: ViewerProps) {
   return <MessageViewerBody key={`${m.partition ?? ''}:${m.position ?? ''}:${m.id}`} {...props} />;
 }
 
-function MessageViewerBody({ message, connectionId, readOnly, onClose }: ViewerProps) {
+function MessageViewerBody({ message: received, connectionId, readOnly, onClose, capabilities }: ViewerProps) {
+  const [full, setFull] = useState<WireMessage | null>(null);
+  const message = full ?? received;
   const payload = useMemo(() => decodePayload(message.valueBase64), [message.valueBase64]);
   const [view, setView] = useState<View>(defaultView(payload.kind));
   const [showAll, setShowAll] = useState(false);
@@ -53,7 +57,12 @@ function MessageViewerBody({ message, connectionId, readOnly, onClose }: ViewerP
         <button type="button" className="btn sm ghost" onClick={() => copy(`${location.origin}${permalink}`, 'Link')}>
           <Icon name="copy" size={14} /> Copy link
         </button>
-        {!readOnly && (
+        {!readOnly && message.truncated && (
+          <button type="button" className="btn sm" disabled title="Only part of this value arrived: load the full value before re-publishing it">
+            <Icon name="redo" size={14} /> Re-publish
+          </button>
+        )}
+        {!readOnly && !message.truncated && (
           <Link href={`${routes.publish(connectionId, message.deadLetter?.origin ?? message.destination)}?from=${encodeURIComponent(message.id)}`} onClick={() => saveRepublishDraft(message)} className="btn sm" title="Open the publish form prefilled with this message">
             <Icon name="redo" size={14} /> Re-publish
           </Link>
@@ -117,13 +126,19 @@ function MessageViewerBody({ message, connectionId, readOnly, onClose }: ViewerP
                 </button>
               ))}
             </div>
-            <button type="button" className="btn sm" onClick={() => copy(payload.kind === 'binary' ? message.valueBase64 : (payload.text ?? ''), payload.kind === 'binary' ? 'Value (base64)' : 'Value')}>
+            <button type="button" className="btn sm" disabled={message.truncated} title={message.truncated ? 'Only part of this value arrived: load the full value before copying it' : undefined} onClick={() => copy(payload.kind === 'binary' ? message.valueBase64 : (payload.text ?? ''), payload.kind === 'binary' ? 'Value (base64)' : 'Value')}>
               <Icon name="copy" size={14} /> Copy value
             </button>
           </div>
           {message.truncated && (
-            <div className="truncated-note" role="note">
+            <div className="truncated-note" role="note" style={{ flexWrap: 'wrap' }}>
               <Icon name="info" size={14} /> The server sent only the first {formatBytes(payload.bytes.byteLength)} of {formatBytes(message.size)}.
+              {capabilities !== undefined && <LoadFullValue message={message} connectionId={connectionId} capabilities={capabilities} onLoaded={setFull} />}
+            </div>
+          )}
+          {full !== null && (
+            <div className="truncated-note" role="status">
+              <Icon name="check" size={14} /> Whole value loaded from the broker: {formatBytes(payload.bytes.byteLength)}.
             </div>
           )}
           {payload.kind === 'empty' ? (

@@ -182,7 +182,7 @@ export function TailTab({ connection, destination, detail }: { connection: Conne
         </section>
         {selected !== null && (
           <div className="sticky-panel">
-            <MessageViewer message={selected} connectionId={connection.id} readOnly={connection.readOnly} onClose={() => setSelected(null)} />
+            <MessageViewer message={selected} connectionId={connection.id} readOnly={connection.readOnly} onClose={() => setSelected(null)} capabilities={caps} />
           </div>
         )}
       </div>
