@@ -20,6 +20,8 @@ export interface BenchConfig {
   scale: number;
   only: BenchmarkId[];
   brokers: Broker[];
+  /** Scan and publish run this many times, alternating raw and Mailroom; the best of each counts. */
+  repeat: number;
   tailSeconds: number;
   latencySeconds: number;
   latencyRate: number;
@@ -28,6 +30,8 @@ export interface BenchConfig {
   brokersUp: boolean;
   endpoints: Endpoints;
   repoRoot: string;
+  /** Checkout whose apps/server is measured (BENCH_SERVER_ROOT; default this one), e.g. a copy with a proposed patch applied. */
+  serverRoot: string;
   benchDir: string;
   resultsDir: string;
 }
@@ -67,6 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     scale,
     only: list(env.BENCH_ONLY, BENCHMARKS, 'BENCH_ONLY'),
     brokers: list(env.BENCH_BROKERS, BROKERS, 'BENCH_BROKERS'),
+    repeat: Math.round(positive(env, 'BENCH_REPEAT', 3)),
     tailSeconds: positive(env, 'BENCH_TAIL_SECONDS', 8),
     latencySeconds: positive(env, 'BENCH_LATENCY_SECONDS', 10),
     latencyRate: positive(env, 'BENCH_LATENCY_RATE', 1000),
@@ -74,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     brokersUp: flag(env, 'BENCH_BROKERS_UP', true),
     endpoints: endpointsFromEnv(env),
     repoRoot: REPO_ROOT,
+    serverRoot: path.resolve(env.BENCH_SERVER_ROOT || REPO_ROOT),
     benchDir: BENCH_DIR,
     resultsDir: path.resolve(env.BENCH_RESULTS_DIR ?? path.join(BENCH_DIR, 'results')),
   };

@@ -1,7 +1,8 @@
 /**
  * `pnpm --filter @mailroom/bench bench`: brings the brokers up, runs every benchmark against the
- * real server over HTTP, prints the table and writes results/latest.{json,md} (a run limited by
- * BENCH_ONLY / BENCH_BROKERS writes results/run-<time>.{json,md} instead, and leaves latest alone).
+ * real server over HTTP, prints the table and writes results/latest.{json,md} (plus default.* or
+ * full.* for BENCH_SCALE=1, and the matching table in README.md). A run limited by BENCH_ONLY /
+ * BENCH_BROKERS writes results/run-<time>.{json,md} instead and leaves the rest alone.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { runRedrive } from './benchmarks/redrive';
 import { runScan } from './benchmarks/scan';
 import { runTail } from './benchmarks/tail';
 import { runWeb } from './benchmarks/web';
-import { BENCHMARKS, BROKERS, loadConfig, type BenchmarkId, type Broker } from './config';
+import { BENCHMARKS, BROKERS, DEFAULT_SCALE, loadConfig, type BenchmarkId, type Broker } from './config';
 import type { BenchContext } from './context';
 import { machineInfo } from './machine';
 import { renderMarkdown, renderText, type BenchResults, type BenchRow } from './report';
@@ -29,8 +30,10 @@ const RUNNERS: Record<BenchmarkId, (ctx: BenchContext) => Promise<void>> = {
   web: runWeb,
 };
 
-const README_START = '<!-- bench:latest:start -->';
-const README_END = '<!-- bench:latest:end -->';
+/** The README keeps the table of the latest default run and of the latest full run (BENCH_SCALE=1). */
+function readmeMarkers(section: 'default' | 'full'): [string, string] {
+  return [`<!-- bench:${section}:start -->`, `<!-- bench:${section}:end -->`];
+}
 
 function log(message: string): void {
   const t = new Date().toISOString().slice(11, 19);
@@ -44,17 +47,18 @@ function brokersUp(repoRoot: string): void {
 }
 
 /** Puts the table between the README's markers, so the README always shows the latest full run. */
-function updateReadme(readme: string, markdown: string): void {
+function updateReadme(readme: string, section: 'default' | 'full', markdown: string): void {
   let text: string;
   try {
     text = readFileSync(readme, 'utf8');
   } catch {
     return;
   }
-  const start = text.indexOf(README_START);
-  const end = text.indexOf(README_END);
+  const [startMarker, endMarker] = readmeMarkers(section);
+  const start = text.indexOf(startMarker);
+  const end = text.indexOf(endMarker);
   if (start < 0 || end < start) return;
-  writeFileSync(readme, `${text.slice(0, start + README_START.length)}\n${markdown}${text.slice(end)}`);
+  writeFileSync(readme, `${text.slice(0, start + startMarker.length)}\n${markdown}${text.slice(end)}`);
 }
 
 async function main(): Promise<void> {
@@ -92,7 +96,7 @@ async function main(): Promise<void> {
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
-    command: complete ? `pnpm --filter @mailroom/bench bench${config.scale !== 0.1 ? ` (BENCH_SCALE=${config.scale})` : ''}` : `BENCH_ONLY=${config.only.join(',')} BENCH_BROKERS=${config.brokers.join(',')} pnpm --filter @mailroom/bench bench`,
+    command: complete ? `${config.scale !== DEFAULT_SCALE ? `BENCH_SCALE=${config.scale} ` : ''}pnpm --filter @mailroom/bench bench` : `BENCH_ONLY=${config.only.join(',')} BENCH_BROKERS=${config.brokers.join(',')} pnpm --filter @mailroom/bench bench`,
     scale: config.scale,
     settings: { tailSeconds: config.tailSeconds, latencySeconds: config.latencySeconds, latencyRate: config.latencyRate, profile: config.profile, benchmarks: config.only, brokers: config.brokers as Broker[] },
     machine,
@@ -101,10 +105,16 @@ async function main(): Promise<void> {
   };
   const markdown = renderMarkdown(results);
   mkdirSync(config.resultsDir, { recursive: true });
-  const base = complete ? 'latest' : `run-${startedAt.toISOString().replace(/[:.]/g, '-')}`;
-  writeFileSync(path.join(config.resultsDir, `${base}.json`), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(path.join(config.resultsDir, `${base}.md`), markdown);
-  if (complete) updateReadme(path.join(config.benchDir, 'README.md'), markdown);
+  // A complete run is the latest, and also the latest of its kind (default or full size); a
+  // partial run (BENCH_ONLY / BENCH_BROKERS) gets a file of its own and changes nothing else.
+  const section = config.scale === 1 ? 'full' : config.scale === DEFAULT_SCALE ? 'default' : null;
+  const bases = complete ? ['latest', ...(section ? [section] : [])] : [`run-${startedAt.toISOString().replace(/[:.]/g, '-')}`];
+  for (const base of bases) {
+    writeFileSync(path.join(config.resultsDir, `${base}.json`), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(path.join(config.resultsDir, `${base}.md`), markdown);
+  }
+  if (complete && section) updateReadme(path.join(config.benchDir, 'README.md'), section, markdown);
+  const base = bases[0]!;
   process.stdout.write(`\n${renderText(results)}\n\n${markdown}\n`);
   log(`results: ${path.join(config.resultsDir, `${base}.json`)} and .md${errors.length > 0 ? `; ${errors.length} benchmark(s) failed` : ''}`);
   process.exit(errors.length > 0 ? 1 : 0);

@@ -2,9 +2,12 @@
  * Summarises a V8 .cpuprofile (node --cpu-prof): self time per function and per package/file,
  * and total (inclusive) time of the heaviest call paths' frames.
  *
- * Usage: tsx src/profile-summary.ts <file.cpuprofile> [top=25]
+ * Usage: tsx src/profile-summary.ts <file.cpuprofile | results/profiles/server-...> [top=25] [--all]
+ * Given a folder, it reads the main thread's profile and keeps the samples inside the measured
+ * windows the benchmark marked (windows.json); --all keeps everything.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 interface CallFrame {
   functionName: string;
@@ -40,6 +43,27 @@ function fileOf(url: string): string {
   const repo = /\/(packages|apps|bench)\/(.*)$/.exec(path);
   if (repo) return `${repo[1]}/${repo[2]}`;
   return path.replace(/^node:/, 'node:');
+}
+
+export interface TimeWindow {
+  label: string;
+  fromUs: number;
+  toUs: number;
+}
+
+/** Keeps the samples taken inside one of `windows` (monotonic µs, like the profile's own timestamps). */
+export function onlyWindows(profile: CpuProfile, windows: TimeWindow[]): CpuProfile {
+  const samples: number[] = [];
+  const timeDeltas: number[] = [];
+  let at = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    at += profile.timeDeltas[i] ?? 0;
+    if (windows.some((w) => at >= w.fromUs && at <= w.toUs)) {
+      samples.push(profile.samples[i]!);
+      timeDeltas.push(profile.timeDeltas[i] ?? 0);
+    }
+  }
+  return { ...profile, samples, timeDeltas };
 }
 
 export function summarise(profile: CpuProfile, top = 25): ProfileSummary {
@@ -83,10 +107,24 @@ export function summarise(profile: CpuProfile, top = 25): ProfileSummary {
 }
 
 if (process.argv[1]?.endsWith('profile-summary.ts')) {
-  const file = process.argv[2];
-  if (!file) throw new Error('usage: tsx src/profile-summary.ts <file.cpuprofile> [top]');
-  const top = Number(process.argv[3] ?? 25);
-  const s = summarise(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, top);
+  const args = process.argv.slice(2);
+  const all = args.includes('--all');
+  const [file, topArg] = args.filter((a) => !a.startsWith('--'));
+  if (!file) throw new Error('usage: tsx src/profile-summary.ts <file.cpuprofile | profile folder> [top] [--all]');
+  const top = Number(topArg ?? 25);
+  // A folder (as the bench writes them): its main-thread profile, cut to the measured windows.
+  const isDir = statSync(file).isDirectory();
+  const path = isDir ? join(file, readdirSync(file).filter((f) => f.endsWith('.cpuprofile')).sort()[0] ?? '') : file;
+  let profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
+  const windowsFile = join(dirname(path), 'windows.json');
+  if (!all && existsSync(windowsFile)) {
+    const windows = JSON.parse(readFileSync(windowsFile, 'utf8')) as TimeWindow[];
+    if (windows.length > 0) {
+      profile = onlyWindows(profile, windows);
+      console.log(`measured windows only: ${windows.map((w) => `${w.label} ${((w.toUs - w.fromUs) / 1e6).toFixed(1)} s`).join(', ')} (--all for the whole run)`);
+    }
+  }
+  const s = summarise(profile, top);
   const busy = s.totalMs - s.idleMs;
   const pct = (ms: number) => `${((ms / busy) * 100).toFixed(1).padStart(5)}%`;
   console.log(`total ${s.totalMs.toFixed(0)} ms, idle ${s.idleMs.toFixed(0)} ms, busy ${busy.toFixed(0)} ms`);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -59,11 +59,15 @@ export class ServerProcess {
   private windowSamples = 0;
   private exited: Promise<number | null>;
   private output: string[] = [];
+  private readonly windows: { label: string; fromUs: number; toUs: number }[] = [];
+  private openWindow: { label: string; fromUs: number } | null = null;
 
   private constructor(
     readonly child: ChildProcess,
     readonly url: string,
     private readonly dataDir: string,
+    /** Where the CPU profiles go when profiling, else null. */
+    readonly profileDir: string | null,
   ) {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     const keep = (chunk: Buffer) => {
@@ -81,17 +85,22 @@ export class ServerProcess {
   static async start(config: BenchConfig, options: { brokers: readonly Broker[]; label: string; webDist?: string | null; env?: Record<string, string> }): Promise<ServerProcess> {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'mailroom-bench-server-'));
     const configFile = path.join(dataDir, 'config.json');
-    writeFileSync(configFile, JSON.stringify({ memory: { enabled: false, demoTraffic: false }, connections: connectionConfigs(config, options.brokers) }, null, 2));
+    const file: Record<string, unknown> = { memory: { enabled: false, demoTraffic: false }, connections: connectionConfigs(config, options.brokers) };
+    // A server with sign-in (issue 12) lets loopback clients in anonymously when told to; the
+    // benchmark clients are on loopback and measure the API, not the sign-in.
+    if (existsSync(path.join(config.serverRoot, 'apps/server/src/security/config.ts'))) file.auth = { anonymous: { role: 'admin' } };
+    writeFileSync(configFile, JSON.stringify(file, null, 2));
     const port = await freePort();
     const args = ['--import', 'tsx'];
+    let profileDir: string | null = null;
     if (config.profile) {
       // One folder per server: the main thread and the module loader's thread each write a profile.
-      const dir = path.join(config.resultsDir, 'profiles', `server-${options.label}-${Date.now()}`);
-      mkdirSync(dir, { recursive: true });
-      args.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
+      profileDir = path.join(config.resultsDir, 'profiles', `server-${options.label}-${Date.now()}`);
+      mkdirSync(profileDir, { recursive: true });
+      args.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
     }
     args.push('src/main.ts');
-    const serverDir = path.join(config.repoRoot, 'apps/server');
+    const serverDir = path.join(config.serverRoot, 'apps/server');
     // Only what the server needs: no KAFKA_BROKERS etc., so the connections are exactly the config file's.
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
@@ -105,7 +114,7 @@ export class ServerProcess {
       ...options.env,
     };
     const child = spawn(process.execPath, args, { cwd: serverDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const server = new ServerProcess(child, `http://127.0.0.1:${port}`, dataDir);
+    const server = new ServerProcess(child, `http://127.0.0.1:${port}`, dataDir, profileDir);
     try {
       await waitUntil(
         'the Mailroom server to listen',
@@ -152,6 +161,21 @@ export class ServerProcess {
     return kb === null ? null : kb * 1024;
   }
 
+  /**
+   * Marks the measured part of a benchmark in the server's CPU profile: V8 profiles are
+   * timestamped with the same monotonic clock as process.hrtime, so `profile-summary.ts --windows`
+   * can keep only the samples taken while this window was open (no start-up noise).
+   */
+  profileWindow(label: string): void {
+    this.endProfileWindow();
+    this.openWindow = { label, fromUs: Number(process.hrtime.bigint() / 1000n) };
+  }
+
+  endProfileWindow(): void {
+    if (this.openWindow) this.windows.push({ ...this.openWindow, toUs: Number(process.hrtime.bigint() / 1000n) });
+    this.openWindow = null;
+  }
+
   /** CPU seconds (user + system) the server process used so far. */
   cpuSeconds(): number | null {
     try {
@@ -192,6 +216,8 @@ export class ServerProcess {
   /** SIGTERM (the server closes its tails and connections; a CPU profile is written), SIGKILL after 20 s. */
   async stop(): Promise<void> {
     this.stopSampler();
+    this.endProfileWindow();
+    if (this.profileDir) writeFileSync(path.join(this.profileDir, 'windows.json'), `${JSON.stringify(this.windows, null, 2)}\n`);
     if (this.child.exitCode === null && this.child.signalCode === null) {
       this.child.kill('SIGTERM');
       const killed = await Promise.race([this.exited.then(() => true), sleep(20_000).then(() => false)]);

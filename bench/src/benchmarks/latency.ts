@@ -57,9 +57,11 @@ export async function runLatency(ctx: BenchContext): Promise<void> {
       );
       await sleep(500);
       runStarted = nowMs();
+      server.profileWindow(`latency ${broker}`);
       const { sent, errors } = await paced(rate, durationMs, (first, count) =>
         sender.send(Array.from({ length: count }, (_, i) => messageValue(first + i, { sentAt: nowMs() }))),
       );
+      server.endProfileWindow();
       if (errors.length > 0) throw new Error(`the producer failed: ${String(errors[0])}`);
       await waitUntil('the last messages to arrive', () => measuredArrived >= sent, 10_000).catch(() => undefined);
       sub.unsubscribe();

@@ -183,7 +183,9 @@ export async function runListing(ctx: BenchContext): Promise<void> {
     const server = await ServerProcess.start(config, { brokers: [broker], label: `listing-${broker}` });
     try {
       const client = mailroomClient(server.url);
+      server.profileWindow(`destinations.list ${broker}`);
       const { uncached, cached, total } = await timeDestinationList(client, broker);
+      server.endProfileWindow();
       ctx.log(`  destinations.list: median ${median(uncached.times).toFixed(0)} ms uncached, ${median(cached.times).toFixed(0)} ms cached; ${total} listed; ${uncached.errors.length} failed`);
       const notes = total < count ? [`the list held ${total} destinations, fewer than the ${count} created.`] : [];
       row(ctx, `List ${count.toLocaleString('en-US')} destinations`, broker, uncached, { 'destinations listed': total, 'cached ms (within the 3 s cache)': median(cached.times) }, notes);
@@ -205,12 +207,14 @@ export async function runListing(ctx: BenchContext): Promise<void> {
       let seen = 0;
       let lagOk = true;
       const mine = new Set(topology.groupIds);
+      server.profileWindow('groups.list kafka');
       const times = await timeRequests(async () => {
         const list = await client.groups.list.query({ connectionId: broker });
         const ours = list.filter((g) => mine.has(g.name));
         seen = ours.length;
         lagOk = ours.every((g) => g.lag === PARTITIONS_PER_GROUP * (KAFKA_RECORDS_PER_PARTITION + 1 - KAFKA_COMMITTED_OFFSET));
       });
+      server.endProfileWindow();
       ctx.log(`  groups.list: median ${median(times.times).toFixed(0)} ms (${seen} of ours)`);
       const notes: string[] = [];
       if (seen !== groups) notes.push(`groups.list returned ${seen} of the ${groups} groups.`);

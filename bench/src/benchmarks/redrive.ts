@@ -343,7 +343,11 @@ export async function runRedrive(ctx: BenchContext): Promise<void> {
       };
 
       const mailroomPair = await kit.pair('mailroom', count);
+      server.profileWindow(`redrive ${broker}`);
+      const cpuBefore = server.cpuSeconds() ?? Number.NaN;
       const mailroom = await redriveThroughServer(mailroomClient(server.url), broker, mailroomPair);
+      const serverCpuS = (server.cpuSeconds() ?? Number.NaN) - cpuBefore;
+      server.endProfileWindow();
       if (mailroom.status !== 'completed') throw new Error(`redrive ended ${mailroom.status}: ${mailroom.error ?? ''}`);
       if (mailroom.moved !== count) notes.push(`the task reported ${mailroom.moved} moved of ${count}.`);
       await check(mailroomPair, 'Mailroom');
@@ -380,6 +384,7 @@ export async function runRedrive(ctx: BenchContext): Promise<void> {
         met: ratio === null ? null : ratio >= 0.5,
         details: {
           'Mailroom s': mailroom.ms / 1000,
+          'server CPU s': serverCpuS,
           'raw loop msg/s': loopRate,
           ...(nativeRate !== null ? { [`${kit.native!.label} msg/s`]: nativeRate } : {}),
         },

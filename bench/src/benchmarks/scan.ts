@@ -63,27 +63,34 @@ export async function runScan(ctx: BenchContext): Promise<void> {
   const brokers: Broker[] = ['kafka', 'redis'];
   await forEachBroker(ctx, 'scan', brokers, async (broker) => {
     const name = uniqueName('scan');
-    let raw: { ms: number; matched: number; label: string };
+    let rawScan: () => Promise<number>;
+    let rawLabel: string;
     let remove: () => Promise<void>;
     const fillStarted = performance.now();
     if (broker === 'kafka') {
       const kafka = kafkaClient(config.endpoints);
       await createTopics(kafka, [{ topic: name, partitions: KAFKA_SCAN_PARTITIONS }]);
-      remove = () => deleteTopics(kafka, [name]);
+      const groups: string[] = [];
+      remove = async () => {
+        await deleteGroups(kafka, groups);
+        await deleteTopics(kafka, [name]);
+      };
       const producer = rawProducer(kafka);
       await producer.connect();
       await produceCount(producer, name, count, (n) => messageValue(n, { needleEvery: NEEDLE_EVERY }));
       await producer.disconnect();
-      ctx.log(`  filled ${count} records in ${((performance.now() - fillStarted) / 1000).toFixed(1)} s`);
       const ends = await highWatermarks(kafka, name);
-      const group = `${name}-raw`;
-      let matched = 0;
-      const started = performance.now();
-      await consumeRange(kafka, name, group, ends, (values) => {
-        for (const v of values) if (rawMatches(v)) matched++;
-      });
-      raw = { ms: performance.now() - started, matched, label: 'kafkajs consumer, eachBatch, JSON.parse' };
-      await deleteGroups(kafka, [group]);
+      rawLabel = 'kafkajs consumer, eachBatch, JSON.parse';
+      rawScan = async () => {
+        // A new group each time, so each run reads the whole range (and the group join is part of it).
+        const group = `${name}-raw-${groups.length}`;
+        groups.push(group);
+        let matched = 0;
+        await consumeRange(kafka, name, group, ends, (values) => {
+          for (const v of values) if (rawMatches(v)) matched++;
+        });
+        return matched;
+      };
     } else {
       const redis = redisClient(config.endpoints);
       remove = async () => {
@@ -91,32 +98,52 @@ export async function runScan(ctx: BenchContext): Promise<void> {
         redis.disconnect();
       };
       await fillStream(redis, name, count, (n) => messageValue(n, { needleEvery: NEEDLE_EVERY }));
-      ctx.log(`  filled ${count} entries in ${((performance.now() - fillStarted) / 1000).toFixed(1)} s`);
-      let matched = 0;
-      let after = '-';
-      const started = performance.now();
-      for (;;) {
-        const entries = await redis.xrangeBuffer(name, after, '+', 'COUNT', 1000);
-        for (const [id, fields] of entries) {
-          after = `(${id.toString('latin1')}`;
-          for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i]!.toString('latin1') === 'value' && rawMatches(fields[i + 1])) matched++;
+      rawLabel = 'ioredis XRANGE COUNT 1000 loop, JSON.parse';
+      rawScan = async () => {
+        let matched = 0;
+        let after = '-';
+        for (;;) {
+          const entries = await redis.xrangeBuffer(name, after, '+', 'COUNT', 1000);
+          for (const [id, fields] of entries) {
+            after = `(${id.toString('latin1')}`;
+            for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i]!.toString('latin1') === 'value' && rawMatches(fields[i + 1])) matched++;
+          }
+          if (entries.length < 1000) break;
         }
-        if (entries.length < 1000) break;
-      }
-      raw = { ms: performance.now() - started, matched, label: 'ioredis XRANGE COUNT 1000 loop, JSON.parse' };
+        return matched;
+      };
     }
+    ctx.log(`  filled ${count} records in ${((performance.now() - fillStarted) / 1000).toFixed(1)} s`);
     const server = await ServerProcess.start(config, { brokers: [broker], label: `scan-${broker}` });
     try {
       const client = mailroomClient(server.url);
-      const outcome = await scanThroughServer(client, broker, name);
-      const rate = perSecond(count, outcome.ms);
-      const rawRate = perSecond(count, raw.ms);
-      ctx.log(`  Mailroom ${Math.round(rate)} records/s in ${outcome.requests} requests; raw ${Math.round(rawRate)} records/s`);
       const notes: string[] = [];
-      if (outcome.matched !== expected || raw.matched !== expected) {
-        notes.push(`match counts differ: expected ${expected}, Mailroom ${outcome.matched}, raw ${raw.matched}.`);
+      const rawMs: number[] = [];
+      const runs: ScanOutcome[] = [];
+      const serverCpu: number[] = [];
+      const rawCpu: number[] = [];
+      for (let rep = 0; rep < config.repeat; rep++) {
+        const started = performance.now();
+        const rawCpuBefore = process.cpuUsage();
+        const rawMatched = await rawScan();
+        rawMs.push(performance.now() - started);
+        const rawUsage = process.cpuUsage(rawCpuBefore);
+        rawCpu.push((rawUsage.user + rawUsage.system) / 1e6);
+        if (rawMatched !== expected) notes.push(`raw run ${rep + 1} matched ${rawMatched}, expected ${expected}.`);
+        server.profileWindow(`scan ${broker} ${rep + 1}`);
+        const cpuBefore = server.cpuSeconds() ?? Number.NaN;
+        const outcome = await scanThroughServer(client, broker, name);
+        serverCpu.push((server.cpuSeconds() ?? Number.NaN) - cpuBefore);
+        server.endProfileWindow();
+        runs.push(outcome);
+        if (outcome.matched !== expected) notes.push(`Mailroom run ${rep + 1} matched ${outcome.matched}, expected ${expected}.`);
+        if (outcome.scanned !== count) notes.push(`Mailroom run ${rep + 1} examined ${outcome.scanned} of ${count} records.`);
+        ctx.log(`  run ${rep + 1}: Mailroom ${Math.round(perSecond(count, outcome.ms))} records/s in ${outcome.requests} requests; raw ${Math.round(perSecond(count, rawMs[rep]!))} records/s`);
       }
-      if (outcome.scanned !== count) notes.push(`Mailroom examined ${outcome.scanned} of ${count} records.`);
+      const best = runs.reduce((a, b) => (b.ms < a.ms ? b : a));
+      const bestRawMs = Math.min(...rawMs);
+      const rate = perSecond(count, best.ms);
+      const rawRate = perSecond(count, bestRawMs);
       const ratio = ratioOf(rate, rawRate);
       ctx.add({
         benchmark: 'scan',
@@ -125,16 +152,21 @@ export async function runScan(ctx: BenchContext): Promise<void> {
         unit: 'records/s',
         mailroom: rate,
         raw: rawRate,
-        rawLabel: raw.label,
+        rawLabel,
         ratio,
         target: '≥ 0.7 × raw',
         met: ratio === null ? null : ratio >= 0.7,
         details: {
-          'Mailroom s': outcome.ms / 1000,
-          'raw s': raw.ms / 1000,
-          requests: outcome.requests,
-          matches: outcome.matched,
-          'ms/request': outcome.ms / outcome.requests,
+          'Mailroom s': best.ms / 1000,
+          'raw s': bestRawMs / 1000,
+          requests: best.requests,
+          matches: best.matched,
+          'ms/request': best.ms / best.requests,
+          'server CPU µs/record': (Math.min(...serverCpu) * 1e6) / count,
+          'raw client CPU µs/record': (Math.min(...rawCpu) * 1e6) / count,
+          [`best of`]: config.repeat,
+          _runsMs: runs.map((r) => r.ms),
+          _rawRunsMs: rawMs,
         },
         notes,
       });

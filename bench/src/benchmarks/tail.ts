@@ -91,7 +91,9 @@ export async function runTail(ctx: BenchContext): Promise<void> {
       const eventsBefore = events;
       const skippedBefore = mailroom.skipped;
       mailroom.start();
+      server.profileWindow(`tail ${broker}`);
       await sleep(windowMs);
+      server.endProfileWindow();
       const window = mailroom.stop();
       const cpuAfter = server.cpuSeconds();
       const clientCpu = process.cpuUsage(clientCpuBefore);

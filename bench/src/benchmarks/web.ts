@@ -145,6 +145,7 @@ export async function runWeb(ctx: BenchContext): Promise<void> {
         const before = (await tailCounts(page)).received;
         const longTasksBefore = await page.evaluate(() => (window as unknown as { __longTasks: unknown[] }).__longTasks.length);
         const sendStarted = performance.now();
+        server.profileWindow('web tail');
         for (let from = 0; from < WEB_TAIL_MESSAGES; from += 1000) {
           await sender.send(Array.from({ length: Math.min(1000, WEB_TAIL_MESSAGES - from) }, (_, i) => messageValue(from + i)));
         }
@@ -166,6 +167,7 @@ export async function runWeb(ctx: BenchContext): Promise<void> {
         );
         const stalledMs = counts.received - before >= WEB_TAIL_MESSAGES ? 0 : performance.now() - last.at;
         const allMs = performance.now() - sendStarted - stalledMs;
+        server.endProfileWindow();
         const longTasks = await page.evaluate((from) => (window as unknown as { __longTasks: { duration: number }[] }).__longTasks.slice(from), longTasksBefore);
         // Re-render of everything the view holds: Pause, then time Resume to the next painted frame.
         await page.getByRole('button', { name: /^Pause/ }).click();
