@@ -160,9 +160,10 @@ export class RabbitMqAdapter implements BrokerAdapter {
     if (detail.kind !== 'exchange') {
       // The management statistics lag; a passive declare gives the ready count and consumers now.
       const live = await this.topology.queueState(name);
-      if (live) {
-        // A stream's declare-ok count is always 0: its depth stays what the management API says.
-        if (detail.attributes['type'] !== 'stream') detail.depth = live.messageCount;
+      // A stream's declare-ok always counts 0 messages and 0 consumers: a stream keeps what the
+      // management API says.
+      if (live && detail.attributes['type'] !== 'stream') {
+        detail.depth = live.messageCount;
         detail.consumers = live.consumerCount;
       }
     }

@@ -101,8 +101,9 @@ export async function describeGroup(
   const topic = queue.arguments?.[GroupArgs.topic];
   const dest = typeof topic === 'string' ? topic : (destination ?? queue.name);
   // The consumer count of the statistics lags; the declare's is exact (lag and pending stay the
-  // statistics' own, so ready and unacked come from one consistent reading).
-  const now = await live(queue.name).catch(() => null);
+  // statistics' own, so ready and unacked come from one consistent reading). A stream's
+  // declare-ok always counts 0 consumers: a stream keeps the statistics' count.
+  const now = queue.type === 'stream' ? null : await live(queue.name).catch(() => null);
   const summary = summaryOf(now === null ? queue : { ...queue, consumers: now.consumerCount }, name, dest);
   return {
     ...summary,

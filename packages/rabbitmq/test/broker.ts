@@ -98,8 +98,8 @@ export class Broker {
     return null;
   }
 
-  /** Polls rabbitmqctl until it reports `expected` (quorum queue counts reach it with a delay). */
-  async ctlCountsSettled(queue: string, expected: { ready: number; unacked: number }, deadlineMs = 15_000): Promise<{ ready: number; unacked: number } | null> {
+  /** Polls rabbitmqctl until it reports `expected` (quorum queue counts reach it with a delay; later on a loaded machine). */
+  async ctlCountsSettled(queue: string, expected: { ready: number; unacked: number }, deadlineMs = 45_000): Promise<{ ready: number; unacked: number } | null> {
     const deadline = Date.now() + deadlineMs;
     let counts = await this.ctlCounts(queue);
     while ((counts?.ready !== expected.ready || counts.unacked !== expected.unacked) && Date.now() < deadline) {
@@ -109,7 +109,38 @@ export class Broker {
     return counts;
   }
 
-  /** Names of the client connections whose connection_name starts with `prefix`. */
+  /**
+   * Process ids of the connections whose connection_name starts with `prefix`, as the broker's
+   * connection processes say now (rabbitmqctl: the management API's list lags by its statistics interval).
+   */
+  async ctlConnectionsNamed(prefix: string): Promise<string[]> {
+    const { stdout } = await run('rabbitmqctl', ['list_connections', '-q', '--no-table-headers', 'pid', 'client_properties'], { timeout: 60_000 });
+    const pids: string[] = [];
+    for (const line of stdout.split('\n')) {
+      const [pid, properties] = line.split('\t');
+      const name = /\{"connection_name","([^"]*)"\}/.exec(properties ?? '')?.[1];
+      if (pid !== undefined && name?.startsWith(prefix)) pids.push(pid);
+    }
+    return pids;
+  }
+
+  /**
+   * Consumers on the channels of connections whose connection_name starts with `prefix`, counted
+   * by the channel processes now: exact for every queue type (a stream's declare-ok always says 0).
+   */
+  async ctlConsumersOn(prefix: string): Promise<number> {
+    const pids = new Set(await this.ctlConnectionsNamed(prefix));
+    if (pids.size === 0) return 0;
+    const { stdout } = await run('rabbitmqctl', ['list_channels', '-q', '--no-table-headers', 'connection', 'consumer_count'], { timeout: 60_000 });
+    let consumers = 0;
+    for (const line of stdout.split('\n')) {
+      const [pid, count] = line.split('\t');
+      if (pid !== undefined && pids.has(pid)) consumers += Number(count);
+    }
+    return consumers;
+  }
+
+  /** Management names of the client connections whose connection_name starts with `prefix` (listed once the statistics caught up). */
   async connectionsNamed(prefix: string): Promise<string[]> {
     const connections = await this.management.connections();
     return connections.filter((c) => c.client_properties?.connection_name?.startsWith(prefix)).map((c) => c.name);

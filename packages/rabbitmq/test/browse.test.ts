@@ -3,6 +3,7 @@ import { ConflictError, Headers, UnsupportedError, fromUtf8, utf8 } from '@mailr
 import { createRabbitMqAdapter, PEEK_WARNING, type RabbitMqAdapter } from '../src/index';
 import { Broker } from './broker';
 import { testConfig, uniqueName } from './env';
+import { STATS_DEADLINE_MS, waitUntil } from './wait';
 
 const values = (messages: { value: Uint8Array }[]) => messages.map((m) => fromUtf8(m.value));
 
@@ -10,8 +11,11 @@ describe('browse', () => {
   const broker = new Broker();
   let adapter: RabbitMqAdapter;
 
+  // Its own connection name, so the broker's count of its consumers is this suite's alone.
+  const connectionName = uniqueName('browse-conn');
+
   beforeAll(() => {
-    adapter = createRabbitMqAdapter(testConfig());
+    adapter = createRabbitMqAdapter(testConfig({ connectionName }));
   });
   afterAll(async () => {
     await adapter.close();
@@ -114,7 +118,10 @@ describe('browse', () => {
 
     const again = await adapter.browse({ destination: stream, start: { from: 'oldest' }, limit: 100 });
     expect(values(again.messages), 'reading changed nothing').toEqual(Array.from({ length: 12 }, (_, i) => `s-${i}`));
-    const consumers = (await adapter.describeDestination(stream)).consumers;
+    // The channels count their consumers at once (a stream's declare-ok always says 0, and the
+    // management statistics lag); a leftover consumer would stay counted.
+    expect(await broker.ctlConnectionsNamed(`${connectionName}/`), "the adapter's connection is open").toHaveLength(1);
+    const consumers = await waitUntil(() => broker.ctlConsumersOn(`${connectionName}/`), (n) => n === 0, STATS_DEADLINE_MS);
     expect(consumers, 'no consumer left behind').toBe(0);
   });
 
