@@ -3,7 +3,7 @@ import { BrokerUnavailableError, Headers, fromUtf8, utf8 } from '@mailroom/core'
 import { createRabbitMqAdapter, type RabbitMqAdapter } from '../src/index';
 import { Broker } from './broker';
 import { testConfig, uniqueName } from './env';
-import { STATS_DEADLINE_MS, STATS_TEST_TIMEOUT_MS, waitUntil } from './wait';
+import { STATS_DEADLINE_MS, waitUntil } from './wait';
 
 /**
  * Closes every connection whose connection_name starts with `prefix`, once the management API
@@ -76,5 +76,5 @@ describe('connection loss', () => {
     await consumer.close();
     await producer.close();
     expect(unhandled, 'no unhandled rejection from a dropped connection').toEqual([]);
-  }, STATS_TEST_TIMEOUT_MS);
+  });
 });

@@ -3,6 +3,7 @@ import { Headers, type CheckpointStore, type RedriveRequest } from '@mailroom/co
 import { createRabbitMqAdapter, type RabbitMqAdapter } from '../src/index';
 import { Broker } from './broker';
 import { testConfig, uniqueName } from './env';
+import { STATS_DEADLINE_MS, waitUntil } from './wait';
 
 function store(): CheckpointStore {
   let state: unknown;
@@ -157,14 +158,10 @@ describe('dead letters', () => {
     expect(report).toMatchObject({ outcome: 'completed', moved: 1 });
     expect(await broker.ctlCountsSettled(name, { ready: 1, unacked: 0 }), 'rabbitmqctl reports the redriven message back').toEqual({ ready: 1, unacked: 0 });
     expect(await broker.ctlCountsSettled(dlqName, { ready: 0, unacked: 0 })).toEqual({ ready: 0, unacked: 0 });
-  }, 60_000);
+  });
 });
 
-async function waitForPage(adapter: RabbitMqAdapter, queue: string) {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const page = await adapter.browse({ destination: queue, start: { from: 'oldest' }, limit: 10 });
-    if (page.messages.length > 0 || Date.now() > deadline) return page;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Quorum queues dead-letter asynchronously: browses until the DLQ shows a message. */
+function waitForPage(adapter: RabbitMqAdapter, queue: string) {
+  return waitUntil(() => adapter.browse({ destination: queue, start: { from: 'oldest' }, limit: 10 }), (page) => page.messages.length > 0, STATS_DEADLINE_MS, 100);
 }

@@ -3,17 +3,35 @@ import { Headers, NotFoundError, UnsupportedError, fromUtf8, utf8, type StoredMe
 import { createRabbitMqAdapter, type RabbitMqAdapter } from '../src/index';
 import { Broker } from './broker';
 import { testConfig, uniqueName } from './env';
+import { STATS_DEADLINE_MS, waitUntil } from './wait';
 
-/** Starts a tail, runs `act` once it is listening, and collects until `count` messages came. */
-async function tailWhile(adapter: RabbitMqAdapter, request: Omit<TailRequest, 'signal'>, count: number, act: () => Promise<void>): Promise<StoredMessage[]> {
+/**
+ * Starts a tail, waits until `listening` says it receives (the first next() sets up
+ * the temporary queue or the stream reader; how long that takes depends on the machine's load),
+ * runs `act`, and collects until `count` messages came.
+ */
+async function tailWhile(
+  adapter: RabbitMqAdapter,
+  request: Omit<TailRequest, 'signal'>,
+  count: number,
+  listening: () => Promise<boolean>,
+  act: () => Promise<void>,
+): Promise<StoredMessage[]> {
   const abort = new AbortController();
   const iterator = adapter.tail({ ...request, signal: abort.signal })[Symbol.asyncIterator]();
   const got: StoredMessage[] = [];
-  // The first next() sets the tail up (temporary queue, consumer) before it waits for messages.
   const first = iterator.next();
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // A failed setup ends the wait at once instead of after the deadline.
+  let failed = false;
+  first.catch(() => (failed = true));
+  const ready = await waitUntil(listening, (yes) => yes || failed, STATS_DEADLINE_MS, 200);
+  if (!ready) {
+    abort.abort();
+    await first.catch(() => undefined);
+    throw new Error('the tail did not start listening');
+  }
   await act();
-  const timer = setTimeout(() => abort.abort(), 10_000);
+  const timer = setTimeout(() => abort.abort(), STATS_DEADLINE_MS);
   let step = await first;
   while (!step.done) {
     got.push(...step.value.messages);
@@ -30,24 +48,28 @@ describe('tail', () => {
   const broker = new Broker();
   let adapter: RabbitMqAdapter;
 
+  // Its own connection name: other suites may tail on the same broker at the same time.
+  const connectionName = uniqueName('tail-conn');
+  const tailConnection = `${connectionName}/tail`;
+  /** A stream tail's reader is attached: counted on its connection's channels by the broker itself. */
+  const streamListening = async () => (await broker.ctlConsumersOn(tailConnection)) >= 1;
+  /** An exchange-fed tail's temporary queue is bound: what is published from now on reaches it (bindings are listed at once). */
+  const boundTo = (exchange: string) => async () => (await broker.management.bindingsFrom(exchange)).some((b) => b.destination.startsWith('amq.gen-'));
+
   beforeAll(() => {
-    adapter = createRabbitMqAdapter(testConfig());
+    adapter = createRabbitMqAdapter(testConfig({ connectionName }));
   });
   afterAll(async () => {
     await adapter.close();
     await broker.cleanup();
   }, 60_000);
 
-  async function tailQueues(): Promise<number> {
-    return (await broker.connectionsNamed('mailroom-test/tail')).length;
-  }
-
   it('tails a topic through a temporary queue that is gone afterwards, without taking messages from the topic queue', async () => {
     const topic = uniqueName('tail-topic');
     await adapter.createDestination(topic);
     broker.track('queue', topic);
     broker.track('exchange', topic);
-    const got = await tailWhile(adapter, { destination: topic, filter: (m) => m.key !== 'skip' }, 3, async () => {
+    const got = await tailWhile(adapter, { destination: topic, filter: (m) => m.key !== 'skip' }, 3, boundTo(topic), async () => {
       await adapter.publish(topic, [
         { key: 'a', value: utf8('one'), headers: { [Headers.messageId]: '1' } },
         { key: 'skip', value: utf8('filtered out'), headers: {} },
@@ -59,14 +81,10 @@ describe('tail', () => {
     expect(got.map((m) => m.key)).toEqual(['a', 'b', 'c']);
     expect(got[0]?.destination).toBe(topic);
     expect(await broker.ctlCounts(topic), 'the topic queue still has every message').toEqual({ ready: 4, unacked: 0 });
-    const deadline = Date.now() + 5000;
-    let connections = await tailQueues();
-    while (connections > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-      connections = await tailQueues();
-    }
-    expect(connections, 'the tail connection is closed').toBe(0);
-    const bound = await broker.management.bindingsFrom(topic);
+    const connections = await waitUntil(() => broker.ctlConnectionsNamed(tailConnection), (pids) => pids.length === 0, STATS_DEADLINE_MS);
+    expect(connections, 'the tail connection is closed').toEqual([]);
+    // The exclusive temporary queue goes with its connection (the broker removes it just after the close).
+    const bound = await waitUntil(() => broker.management.bindingsFrom(topic), (b) => b.length === 1, STATS_DEADLINE_MS);
     expect(bound.map((b) => b.destination), 'the temporary queue is gone: only the topic queue stays bound').toEqual([topic]);
   });
 
@@ -75,7 +93,7 @@ describe('tail', () => {
     const exchange = await broker.exchange(`${base}.x`, 'direct');
     const queue = await broker.queue(base);
     await broker.bind(queue, exchange, 'orders');
-    const got = await tailWhile(adapter, { destination: queue }, 1, async () => {
+    const got = await tailWhile(adapter, { destination: queue }, 1, boundTo(exchange), async () => {
       await expect(
         adapter.publish(exchange, [{ key: null, value: utf8('not for this queue'), headers: {}, properties: { routingKey: 'other' } }]),
         'an unroutable publish is an error, not a silent drop',
@@ -101,7 +119,10 @@ describe('tail', () => {
     broker.track('queue', stream);
     broker.track('exchange', stream);
     await adapter.publish(stream, [{ key: null, value: utf8('old'), headers: {} }]);
-    const got = await tailWhile(adapter, { destination: stream }, 2, async () => {
+    const got = await tailWhile(adapter, { destination: stream }, 2, streamListening, async () => {
+      // A stream's declare-ok always counts 0 consumers: describe shows the statistics' count.
+      const described = await waitUntil(() => adapter.describeDestination(stream), (d) => d.consumers === 1, STATS_DEADLINE_MS);
+      expect(described.consumers, 'the tail is a consumer of the stream').toBe(1);
       await adapter.publish(stream, [
         { key: null, value: utf8('new-1'), headers: {} },
         { key: null, value: utf8('new-2'), headers: {} },
