@@ -32,7 +32,9 @@ function MessageViewerBody({ message: received, connectionId, readOnly, onClose,
   const [full, setFull] = useState<WireMessage | null>(null);
   const message = full ?? received;
   const payload = useMemo(() => decodePayload(message.valueBase64), [message.valueBase64]);
-  const [view, setView] = useState<View>(defaultView(payload.kind));
+  // Null until the operator picks a format: a whole value loaded later may be JSON where the cut one was not.
+  const [chosen, setView] = useState<View | null>(null);
+  const view = chosen ?? defaultView(payload.kind);
   const [showAll, setShowAll] = useState(false);
   const copy = useCopy();
   const permalink = routes.message(connectionId, message.destination, message.id, { partition: message.partition, position: message.position });

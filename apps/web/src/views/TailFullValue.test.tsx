@@ -47,12 +47,33 @@ describe('Live tail: a value cut at 64 KiB', () => {
 
     expect((await within(viewer).findByRole('status')).textContent).toBe(' Whole value loaded from the broker: 97.7 KiB.');
     expect(within(viewer).queryByText(/The server sent only/)).toBeNull();
+    fireEvent.click(within(viewer).getByRole('button', { name: 'Text' }));
     fireEvent.click(within(viewer).getByRole('button', { name: 'Show all' }));
     const value = within(viewer).getByTestId('value-text').textContent!;
     expect(value).toHaveLength(FULL);
     expect(value.endsWith('xEND')).toBe(true);
     expect((within(viewer).getByRole('button', { name: /Copy value/ }) as HTMLButtonElement).disabled).toBe(false);
     expect(within(viewer).getByRole('link', { name: /Re-publish/ })).toBeTruthy();
+    stream.end();
+  });
+
+  it('shows a whole JSON value as JSON once loaded (the cut one was not valid JSON)', async () => {
+    const json = new TextEncoder().encode(JSON.stringify({ rows: Array.from({ length: 4000 }, (_, i) => ({ line: i, sku: `SKU-${i}` })) }));
+    const cutJson = { ...cut, valueBase64: toBase64(json.slice(0, CUT)), size: json.byteLength };
+    const stream = pushStream<unknown>();
+    renderApp('/c/memory/d/orders/tail', { ...base, 'messages.tail': () => stream, 'messages.browse': () => page([{ ...cutJson, valueBase64: toBase64(json), truncated: false }]) });
+    stream.push({ kind: 'batch', messages: [cutJson], skipped: 0, gap: false, notice: null });
+    const grid = await screen.findByRole('grid', { name: 'Tailed messages' }, { timeout: 2000 });
+    await waitFor(() => expect(within(grid).getAllByRole('row')).toHaveLength(2));
+    fireEvent.click(within(grid).getAllByRole('row')[1]!);
+    const viewer = await screen.findByRole('region', { name: 'Message' });
+    expect(within(viewer).getByRole('button', { name: 'Text' }).getAttribute('aria-pressed')).toBe('true');
+    expect((within(viewer).getByRole('button', { name: 'JSON' }) as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.click(within(viewer).getByRole('button', { name: /Load full value/ }));
+    await within(viewer).findByText(/Whole value loaded/);
+    expect(within(viewer).getByRole('button', { name: 'JSON' }).getAttribute('aria-pressed')).toBe('true');
+    fireEvent.click(within(viewer).getByRole('button', { name: 'Show all' }));
+    expect(JSON.parse(within(viewer).getByTestId('value-json').textContent!)).toEqual(JSON.parse(new TextDecoder().decode(json)));
     stream.end();
   });
 

@@ -91,30 +91,37 @@ export function PendingEntries({ connection, destination, group }: { connection:
       ) : (
         <>
           <div className="toolbar">
-            <span className="small"><strong className="num">{formatCount(selected.length)}</strong> of {formatCount(entries.length)}{entries.length === LIMIT ? ' (the oldest 100)' : ''} selected</span>
-            <span className="spacer" />
-            {blocked !== null && <span className="muted small"><Icon name="lock" size={12} /> {blocked}</span>}
-            <button type="button" className="btn sm" disabled={blocked !== null || selected.length === 0} onClick={() => open('claim')} title={blocked ?? undefined}>
-              Claim…
-            </button>
-            <button type="button" className="btn sm danger-outline" disabled={blocked !== null || selected.length === 0} onClick={() => open('ack')} title={blocked ?? undefined}>
-              <Icon name="check" size={14} /> Acknowledge…
-            </button>
+            {blocked === null ? (
+              <>
+                <span className="small"><strong className="num">{formatCount(selected.length)}</strong> of {formatCount(entries.length)}{entries.length === LIMIT ? ' (the oldest 100)' : ''} selected</span>
+                <span className="spacer" />
+                <button type="button" className="btn sm" disabled={selected.length === 0} onClick={() => open('claim')} title={selected.length === 0 ? 'Select entries first' : undefined}>
+                  Claim…
+                </button>
+                <button type="button" className="btn sm danger-outline" disabled={selected.length === 0} onClick={() => open('ack')} title={selected.length === 0 ? 'Select entries first' : undefined}>
+                  <Icon name="check" size={14} /> Acknowledge…
+                </button>
+              </>
+            ) : (
+              <span className="muted small"><Icon name="lock" size={12} /> {formatCount(entries.length)}{entries.length === LIMIT ? ' (the oldest 100)' : ''} · {blocked}</span>
+            )}
           </div>
           <div className="table-wrap" style={{ maxHeight: 360 }}>
             <table className="table">
               <thead>
                 <tr>
-                  <th style={{ width: 32 }}>
-                    <input type="checkbox" aria-label="Select all pending entries" checked={allChecked} disabled={blocked !== null} onChange={() => setChecked(allChecked ? new Set() : new Set(entries.map((e) => e.id)))} />
-                  </th>
+                  {blocked === null && (
+                    <th style={{ width: 32 }}>
+                      <input type="checkbox" aria-label="Select all pending entries" checked={allChecked} onChange={() => setChecked(allChecked ? new Set() : new Set(entries.map((e) => e.id)))} />
+                    </th>
+                  )}
                   <th>Entry</th><th>Consumer</th><th className="num">Idle</th><th className="num">Deliveries</th>
                 </tr>
               </thead>
               <tbody>
                 {entries.map((e) => (
                   <tr key={e.id} aria-selected={checked.has(e.id)} style={checked.has(e.id) ? { background: 'var(--row-selected)' } : undefined}>
-                    <td><input type="checkbox" aria-label={`Select entry ${e.id}`} checked={checked.has(e.id)} disabled={blocked !== null} onChange={() => toggle(e.id)} /></td>
+                    {blocked === null && <td><input type="checkbox" aria-label={`Select entry ${e.id}`} checked={checked.has(e.id)} onChange={() => toggle(e.id)} /></td>}
                     <td className="mono">{e.id}</td>
                     <td className="mono truncate" title={e.consumer}>{e.consumer}</td>
                     <td className="num">{formatDuration(e.idleMs)}</td>

@@ -150,10 +150,10 @@ export function ResetOffsetsDialog({ connection, destination, group, onClose }: 
         </>
       }
     >
-      <div className="muted">On <span className="mono">{destination}</span>. The group's consumers must be stopped: the broker refuses to move the position of a group that has members.</div>
+      <div className="muted">Where <span className="mono">{group.name}</span> reads <span className="mono">{destination}</span> next. Only a group without running consumers can be moved.</div>
       {group.members > 0 && (
         <Alert tone="warn" title={`${group.name} has ${plural(group.members, 'active member')}`}>
-          Stop its consumers first; while they are connected the reset is refused.
+          Stop its consumers first: while they are connected the broker refuses the reset.
         </Alert>
       )}
       <form id={formId} onSubmit={review} className="stack" noValidate>
