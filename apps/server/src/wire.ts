@@ -18,8 +18,8 @@ export interface WireMessage {
   redelivered: boolean | null;
   properties: Record<string, string>;
   deadLetter: WireDeadLetter | null;
-  /** A masking rule of the server's config replaced parts of the key, headers or value. */
-  masked: boolean;
+  /** A masking rule of the server's config replaced parts of the key, headers or value (always set by the server; optional for older clients' fixtures). */
+  masked?: boolean;
 }
 
 export interface WireDeadLetter {

@@ -40,7 +40,7 @@ describe('router on a real Redis (createCaller)', () => {
     const json = JSON.stringify(list);
     expect(json).not.toContain('hunter2');
     expect(json).not.toContain('127.0.0.1:1');
-    expect(Object.keys(redisInfo).sort()).toEqual(['capabilities', 'health', 'id', 'kind', 'name', 'readOnly']);
+    expect(Object.keys(redisInfo).sort()).toEqual(['capabilities', 'health', 'id', 'kind', 'name', 'readOnly', 'readOnlyReason', 'role']);
   });
 
   it('publishes text, JSON and binary values that browse returns byte for byte', async () => {

@@ -1,6 +1,9 @@
+import { useMutation } from '@tanstack/react-query';
 import { lazy, Suspense, useEffect, useRef } from 'react';
 import { Link, Redirect, Route, Switch, useLocation, useRoute } from 'wouter';
 import { useConnections } from './api/hooks';
+import { SIGN_IN_PATH, setCsrfToken, useSession } from './api/session';
+import { useTRPC } from './api/trpc';
 import { Icon } from './components/Icon';
 import { LoadingRows } from './components/States';
 import { useHotkey } from './lib/hotkeys';
@@ -14,8 +17,18 @@ const MessagePage = lazy(() => import('./views/MessagePage'));
 const PublishPage = lazy(() => import('./views/PublishPage'));
 const DeadLetters = lazy(() => import('./views/DeadLetters'));
 const FitnessPage = lazy(() => import('./views/FitnessPage'));
+const SignIn = lazy(() => import('./views/SignIn'));
+const Audit = lazy(() => import('./views/Audit'));
 
 export function App() {
+  const [location] = useLocation();
+  if (location === SIGN_IN_PATH) {
+    return (
+      <Suspense fallback={<LoadingRows label="Loading sign-in" />}>
+        <SignIn />
+      </Suspense>
+    );
+  }
   return (
     <div className="shell">
       <TopBar />
@@ -39,6 +52,7 @@ export function AppRoutes() {
       <Route path="/c/:conn/dead-letters" component={DeadLetters} />
       <Route path="/c/:conn/dead-letters/:dlq" component={DeadLetters} />
       <Route path="/fitness" component={FitnessPage} />
+      <Route path="/audit" component={Audit} />
       <Route path="/c/:conn/fitness" component={FitnessPage} />
       <Route path="/c/:conn/d/:dest/m/:id" component={MessagePage} />
       <Route path="/c/:conn/d/:dest/:tab?" component={DestinationPage} />
@@ -72,6 +86,7 @@ function TopBar() {
       <span className="hint" id="shortcuts-help" tabIndex={-1}>
         <kbd>/</kbd> search · <kbd>g</kbd> overview · <kbd>↑</kbd><kbd>↓</kbd> rows · <kbd>Enter</kbd> open · <kbd>Esc</kbd> close
       </span>
+      <SessionBadge />
       <button type="button" className="btn icon ghost" onClick={toggle} aria-label={effective === 'dark' ? 'Switch to light theme' : 'Switch to dark theme'} title="Toggle theme">
         <Icon name={effective === 'dark' ? 'sun' : 'moon'} />
       </button>
@@ -99,6 +114,9 @@ function Sidebar() {
         </Link>
         <Link href={routes.fitness()} className="nav-link" aria-current={current(routes.fitness())}>
           <Icon name="check" /> Fitness
+        </Link>
+        <Link href="/audit" className="nav-link" aria-current={current('/audit')}>
+          <Icon name="layers" /> Audit log
         </Link>
       </div>
       <div className="sidebar-section">
@@ -137,5 +155,27 @@ function Sidebar() {
         })}
       </div>
     </nav>
+  );
+}
+
+/** Who is signed in, with sign-out; nothing for anonymous loopback access or an older server. */
+function SessionBadge() {
+  const trpc = useTRPC();
+  const session = useSession();
+  const signOut = useMutation(
+    trpc.session.signOut.mutationOptions({
+      onSettled: () => {
+        setCsrfToken(null);
+        window.location.assign(SIGN_IN_PATH);
+      },
+    }),
+  );
+  const user = session.data?.user;
+  if (!user || user.via === 'anonymous') return null;
+  return (
+    <span className="row small" style={{ gap: 8 }}>
+      <span className="muted" title={`signed in with ${user.via === 'oidc' ? 'single sign-on' : 'a Mailroom account'}`}>{user.name}</span>
+      <button type="button" className="btn sm ghost" onClick={() => signOut.mutate()} disabled={signOut.isPending}>Sign out</button>
+    </span>
   );
 }

@@ -2,6 +2,7 @@ import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type 
 import { createTRPCContext } from '@trpc/tanstack-react-query';
 import { QueryClient } from '@tanstack/react-query';
 import type { AppRouter } from './router';
+import { csrfHeaders, isUnauthorized, redirectToSignIn, sessionFetch } from './session';
 
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
 
@@ -9,8 +10,10 @@ export function browserLinks(base = '/trpc'): TRPCLink<AppRouter>[] {
   return [
     splitLink({
       condition: (op) => op.type === 'subscription',
+      // EventSource sends the SameSite=Strict session cookie by itself; the server checks Origin.
       true: httpSubscriptionLink({ url: base }),
-      false: httpBatchLink({ url: base }),
+      // Every request carries the CSRF header; a 401 sends the operator to the sign-in page.
+      false: httpBatchLink({ url: base, headers: csrfHeaders, fetch: sessionFetch }),
     }),
   ];
 }
@@ -22,7 +25,7 @@ export function createClient(links: TRPCLink<AppRouter>[] = browserLinks()) {
 export type MailroomClient = ReturnType<typeof createClient>;
 
 export function createQueryClient(): QueryClient {
-  return new QueryClient({
+  const client: QueryClient = new QueryClient({
     defaultOptions: {
       queries: {
         // Operators watch live numbers: refetch on focus, but do not hammer a broker that is down.
@@ -34,6 +37,11 @@ export function createQueryClient(): QueryClient {
       mutations: { retry: false },
     },
   });
+  // A subscription (or a batch with mixed answers) reports UNAUTHORIZED without a 401 response.
+  client.getQueryCache().subscribe((event) => {
+    if (event.type === 'updated' && event.action.type === 'error' && isUnauthorized(event.action.error)) redirectToSignIn();
+  });
+  return client;
 }
 
 function isClientError(error: unknown): boolean {

@@ -20,7 +20,7 @@ type CreateInput = RouterInputs['destinations']['create'];
 export function CreateDestinationButton({ connection }: { connection: Connection }) {
   const [open, setOpen] = useState(false);
   if (!capabilitiesOf(connection).createDestination) return null;
-  const blocked = writeBlocked(connection, 'creating destinations');
+  const blocked = writeBlocked(connection, 'creating destinations', 'admin');
   return (
     <>
       <button type="button" className="btn" onClick={() => setOpen(true)} disabled={blocked !== null} title={blocked ?? undefined}>
@@ -174,7 +174,7 @@ export function DeleteDestinationButton({ connection, name, detail }: { connecti
     }),
   );
   if (!capabilitiesOf(connection).deleteDestination) return null;
-  const blocked = writeBlocked(connection, 'deleting destinations');
+  const blocked = writeBlocked(connection, 'deleting destinations', 'admin');
   const depth = detail?.depth ?? null;
   return (
     <>

@@ -24,7 +24,7 @@ export function toLocalInput(ms: number): string {
 /** "Reset offsets…" for one group, disabled with the reason where the connection allows no changes. */
 export function ResetOffsetsButton({ connection, destination, group }: { connection: Connection; destination: string; group: ConsumerGroup }) {
   const [open, setOpen] = useState(false);
-  const blocked = writeBlocked(connection, 'resetting offsets');
+  const blocked = writeBlocked(connection, 'resetting offsets', 'admin');
   return (
     <>
       <button type="button" className="btn sm" onClick={() => setOpen(true)} disabled={blocked !== null} title={blocked ?? `Move the position of ${group.name} on ${destination}`}>
