@@ -58,7 +58,8 @@ export const offsetResetTargetSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('earliest') }),
   z.object({ kind: z.literal('latest') }),
   z.object({ kind: z.literal('timestamp'), timestamp: isoDate }),
-  z.object({ kind: z.literal('offset'), partition: z.number().int().min(0), offset: z.string().regex(/^\d+$/) }),
+  // An offset, or a stream entry id (`<ms>-<seq>`, Redis): each adapter checks the form it uses.
+  z.object({ kind: z.literal('offset'), partition: z.number().int().min(0), offset: z.string().max(60).regex(/^\d+(-\d+)?$/) }),
 ]);
 
 /** Added by tRPC's SSE link on reconnect. */

@@ -132,13 +132,16 @@ describe('Consumers: reset offsets', () => {
     const dialog = await openReset('billing');
     fireEvent.click(within(dialog).getByRole('radio', { name: /An exact position/ }));
     expect(within(dialog).queryByRole('combobox', { name: 'Partition' })).toBeNull();
-    fireEvent.change(within(dialog).getByRole('textbox', { name: 'Position' }), { target: { value: '1700000000000' } });
+    fireEvent.change(within(dialog).getByRole('textbox', { name: 'Position' }), { target: { value: '1700000000000-' } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Review…' }));
+    expect(within(dialog).getByRole('alert').textContent).toBe('Enter a position: a number, or an entry id such as 1700000000000-0.');
+    fireEvent.change(within(dialog).getByRole('textbox', { name: 'Position' }), { target: { value: ' 1700000000000-3 ' } });
     fireEvent.click(within(dialog).getByRole('button', { name: 'Review…' }));
     const confirm = await screen.findByRole('dialog', { name: 'Reset offsets of billing?' });
-    expect(within(confirm).getByTestId('reset-summary').textContent).toBe('GroupbillingDestinationordersReset toposition 1700000000000');
+    expect(within(confirm).getByTestId('reset-summary').textContent).toBe('GroupbillingDestinationordersReset toposition 1700000000000-3');
     fireEvent.click(within(confirm).getByRole('button', { name: 'Reset offsets' }));
     await waitFor(() => expect(resets).toHaveLength(1));
-    expect(resets[0]!.target).toEqual({ kind: 'offset', partition: 0, offset: '1700000000000' });
+    expect(resets[0]!.target).toEqual({ kind: 'offset', partition: 0, offset: '1700000000000-3' });
   });
 });
 

@@ -61,7 +61,11 @@ export function ResetOffsetsDialog({ connection, destination, group, onClose }: 
 
   const timeMs = Date.parse(time);
   const timeError = kind === 'timestamp' && Number.isNaN(timeMs) ? 'Enter a date and time.' : null;
-  const offsetError = kind === 'offset' && !/^\d+$/.test(offset.trim()) ? `Enter the ${positionWord} as a whole number.` : null;
+  // Without partitions the position may be a stream entry id (<ms>-<seq>); the broker checks its own form.
+  const offsetError =
+    kind !== 'offset' ? null
+    : caps.partitions ? (/^\d+$/.test(offset.trim()) ? null : 'Enter the offset as a whole number.')
+    : /^\d+(-\d+)?$/.test(offset.trim()) ? null : 'Enter a position: a number, or an entry id such as 1700000000000-0.';
   const invalid = timeError !== null || offsetError !== null;
 
   const target: Target | null =
@@ -190,7 +194,7 @@ export function ResetOffsetsDialog({ connection, destination, group, onClose }: 
             )}
             <div className="field grow">
               <label htmlFor={`${formId}-offset`}>{caps.partitions ? 'Offset' : 'Position'}</label>
-              <input id={`${formId}-offset`} className="input mono" inputMode="numeric" value={offset} onChange={(e) => setOffset(e.target.value)} aria-invalid={touched && offsetError !== null} aria-describedby={`${formId}-offset-help`} placeholder={range?.low ?? '0'} />
+              <input id={`${formId}-offset`} className="input mono" inputMode={caps.partitions ? 'numeric' : undefined} value={offset} onChange={(e) => setOffset(e.target.value)} aria-invalid={touched && offsetError !== null} aria-describedby={`${formId}-offset-help`} placeholder={range?.low ?? '0'} />
               {touched && offsetError !== null ? <span className="error" role="alert">{offsetError}</span> : (
                 <span className="help" id={`${formId}-offset-help`}>{range === undefined ? `The ${positionWord} of the next message the group reads.` : `Stored: ${range.low} to ${range.high} (${range.high} is the end). The group reads from here on.`}</span>
               )}
