@@ -1,4 +1,5 @@
 import { createApp } from './app';
+import { describeAccess } from './security/settings';
 
 async function main(): Promise<void> {
   const app = await createApp();
@@ -8,6 +9,8 @@ async function main(): Promise<void> {
   console.log(`  connections: ${names}`);
   console.log(`  data dir:    ${app.settings.dataDir}`);
   console.log(`  metrics:     ${url}/metrics`);
+  for (const line of describeAccess(app.settings.security.auth, url)) console.log(line);
+  if (app.settings.security.readOnly) console.log('  read-only:   every change is refused (readOnly / MAILROOM_GLOBAL_READ_ONLY)');
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

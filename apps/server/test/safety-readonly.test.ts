@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TRPCClient } from '@trpc/client';
 import type { AppRouter } from '../src/router';
-import { serve, tempDir, testApp, trpcClient, type Served } from './helpers';
+import { Redis } from 'ioredis';
+import { REDIS_URL, serve, tempDir, testApp, trpcClient, uniqueName, waitFor, type Served } from './helpers';
 import { outcome, procedures } from './safety-helpers';
 
 type Client = TRPCClient<AppRouter>;
@@ -103,5 +104,40 @@ describe.each([
     const other = connectionId === 'memory' ? 'locked' : 'memory';
     const result = await outcome(client.messages.publish.mutate({ connectionId: other, destination: d, messages: [{ key: null, headers: {}, value: { encoding: 'text', data: 'x' } }] }));
     expect(result).toBe(connectionId === 'memory' ? 'FORBIDDEN' : 'OK');
+  });
+});
+
+describe('read-only mode and stored redrive tasks', () => {
+  it('a redrive that was running when the server stopped is not resumed by a read-only server', async () => {
+    const redis = new Redis(REDIS_URL);
+    const data = tempDir();
+    const origin = uniqueName('mr-ro-rd');
+    const dlq = `${origin}:dlq`;
+    const connections = [{ id: 'redis', kind: 'redis', readOnly: false, demoTraffic: false, config: { url: REDIS_URL } }];
+    try {
+      const pipeline = redis.pipeline();
+      for (let i = 0; i < 40; i++) pipeline.xadd(dlq, '*', 'h:x-mailroom-origin', origin, 'value', `m-${i}`);
+      await pipeline.exec();
+      const first = await testApp({ dataDir: data.dir, connections });
+      const task = await first.caller.redrive.start({ connectionId: 'redis', source: dlq, target: null, ratePerSecond: 20 });
+      await waitFor('some moved', async () => (await first.caller.redrive.get({ taskId: task.id })).progress.moved >= 3, 10_000, 20);
+      await first.close();
+      const left = await redis.xlen(dlq);
+      expect(left).toBeGreaterThan(0);
+
+      const second = await testApp({ dataDir: data.dir, connections, security: { readOnly: true, auth: { anonymous: { role: 'admin' } } } });
+      try {
+        const stopped = await second.caller.redrive.get({ taskId: task.id });
+        expect([stopped.status, stopped.error]).toEqual(['interrupted', 'Mailroom is in read-only mode; the task was not resumed']);
+        await new Promise((r) => setTimeout(r, 600));
+        expect(await redis.xlen(dlq)).toBe(left);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await redis.del(origin, dlq);
+      redis.disconnect();
+      data.remove();
+    }
   });
 });

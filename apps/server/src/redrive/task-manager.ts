@@ -63,6 +63,8 @@ export class RedriveManager {
     private readonly connections: ConnectionRegistry,
     private readonly metrics: MetricsService,
     log?: (message: string) => void,
+    /** Server-wide read-only mode: stored tasks that would move messages are not resumed. */
+    private readonly globalReadOnly = false,
   ) {
     this.log = log ?? ((message) => console.warn(`[redrive] ${message}`));
   }
@@ -76,6 +78,11 @@ export class RedriveManager {
       if (record.task.status !== 'running') continue;
       if (!this.connections.has(record.task.connectionId)) {
         this.finish(entry, { status: 'interrupted', error: `connection ${record.task.connectionId} is no longer configured; the task cannot resume` });
+        continue;
+      }
+      const readOnly = this.globalReadOnly ? 'Mailroom is in read-only mode' : this.connections.get(record.task.connectionId).readOnly ? `connection ${record.task.connectionId} is read-only` : null;
+      if (readOnly !== null && !record.task.dryRun) {
+        this.finish(entry, { status: 'interrupted', error: `${readOnly}; the task was not resumed` });
         continue;
       }
       entry.record.task.resumes += 1;
