@@ -15,7 +15,9 @@ export function mailroomClient(url: string): MailroomClient {
         condition: (op) => op.type === 'subscription',
         true: httpSubscriptionLink({ url: `${url}/trpc`, EventSource }),
         // One procedure per request: a benchmark times one request, not a batch of them.
-        false: httpBatchLink({ url: `${url}/trpc`, maxItems: 1 }),
+        // Mutations carry x-mailroom-csrf, as the web app does (anonymous loopback access has no
+        // session token, so any value is accepted).
+        false: httpBatchLink({ url: `${url}/trpc`, maxItems: 1, headers: { 'x-mailroom-csrf': 'mailroom-bench' } }),
       }),
     ],
   });

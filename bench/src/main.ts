@@ -71,7 +71,8 @@ async function main(): Promise<void> {
   const ctx: BenchContext = {
     config,
     log,
-    add: (row) => rows.push(row),
+    // The 1-minute load average when the row was measured: other processes share these cores.
+    add: (row) => rows.push({ ...row, details: { ...row.details, 'load avg': os.loadavg()[0] ?? Number.NaN } }),
     fail: (benchmark, broker, error) => {
       const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
       log(`FAILED ${benchmark}${broker ? ` (${broker})` : ''}: ${text}`);

@@ -9,6 +9,7 @@ import {
 import type { Kafka } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import type { ChannelModel } from 'amqplib';
+import type { RedriveTask } from '@mailroom/server/router';
 import { mailroomClient, type MailroomClient } from '../client';
 import { scaled, type BenchConfig, type Broker } from '../config';
 import { forEachBroker, ratioOf, type BenchContext } from '../context';
@@ -19,7 +20,7 @@ import { fillQueue as fillRabbitQueue, management, queueDepth, rabbitConnect, vh
 import { deleteMatching, fillStream, redisClient } from '../raw/redis';
 import { createQueue, deleteQueues, fillQueue as fillSqsQueue, queueArn, queueCounts, sqsClient } from '../raw/sqs';
 import { ServerProcess } from '../server-process';
-import { perSecond, sleep, waitUntil } from '../stats';
+import { perSecond, waitUntil } from '../stats';
 
 export const REDRIVE_FULL = 100_000;
 const MOVE_TIMEOUT_MS = 30 * 60_000;
@@ -308,18 +309,36 @@ async function timed(body: () => Promise<void>): Promise<number> {
   return performance.now() - started;
 }
 
-/** Starts a redrive through the API and waits (polling redrive.get) until the task ends. */
+/**
+ * Starts a redrive through the API and follows it on redrive.progress (SSE, as the UI does) until
+ * the task ends; the time is from the start request to the event that reports the end.
+ */
 async function redriveThroughServer(client: MailroomClient, connectionId: string, pair: Pair): Promise<{ ms: number; moved: number; status: string; error: string | null }> {
   const started = performance.now();
   const task = await client.redrive.start.mutate({ connectionId, source: pair.dlq, target: pair.origin, selection: { kind: 'all' } });
-  for (;;) {
-    const now = await client.redrive.get.query({ taskId: task.id });
-    if (now.status !== 'running') {
-      return { ms: performance.now() - started, moved: now.progress.moved, status: now.status, error: now.error };
-    }
-    if (performance.now() - started > MOVE_TIMEOUT_MS) throw new Error(`redrive ${task.id} still running after ${MOVE_TIMEOUT_MS} ms`);
-    await sleep(50);
-  }
+  const final = await new Promise<RedriveTask>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      sub.unsubscribe();
+      reject(new Error(`redrive ${task.id} still running after ${MOVE_TIMEOUT_MS} ms`));
+    }, MOVE_TIMEOUT_MS);
+    const sub = client.redrive.progress.subscribe(
+      { taskId: task.id, minIntervalMs: 0 },
+      {
+        onData: (tracked) => {
+          const now = (tracked as unknown as { data: RedriveTask }).data;
+          if (now.status === 'running') return;
+          clearTimeout(timer);
+          sub.unsubscribe();
+          resolve(now);
+        },
+        onError: (error) => {
+          clearTimeout(timer);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      },
+    );
+  });
+  return { ms: performance.now() - started, moved: final.progress.moved, status: final.status, error: final.error };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Kafka, Partitioners, logLevel, type Consumer, type Producer } from 'kafkajs';
 import type { Endpoints } from '../config';
-import { sleep } from '../stats';
+import { sleep, waitUntil } from '../stats';
 
 export function kafkaClient(endpoints: Endpoints, clientId = 'mailroom-bench'): Kafka {
   return new Kafka({ clientId, brokers: endpoints.kafkaBrokers, logLevel: logLevel.NOTHING, retry: { retries: 5 } });
@@ -16,11 +16,23 @@ export async function createTopics(kafka: Kafka, topics: { topic: string; partit
   await admin.connect();
   try {
     for (let i = 0; i < topics.length; i += 100) {
-      await admin.createTopics({
-        topics: topics.slice(i, i + 100).map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: 1 })),
-        waitForLeaders: true,
-        timeout: 60_000,
-      });
+      const slice = topics.slice(i, i + 100);
+      try {
+        await admin.createTopics({
+          topics: slice.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: 1 })),
+          waitForLeaders: true,
+          timeout: 60_000,
+        });
+      } catch (error) {
+        // kafkajs's wait for leaders gives up on UNKNOWN_TOPIC_OR_PARTITION when the broker is
+        // slow to publish the new metadata (a loaded machine): the topics exist, so wait here.
+        if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+      }
+      const names = slice.map((t) => t.topic);
+      await waitUntil('the new topics to have leaders', async () => {
+        const { topics: meta } = await admin.fetchTopicMetadata({ topics: names });
+        return meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      }, 60_000, 200);
     }
   } finally {
     await admin.disconnect();
