@@ -27,8 +27,8 @@ async function tailWhile(
   const ready = await waitUntil(listening, (yes) => yes || failed, STATS_DEADLINE_MS, 200);
   if (!ready) {
     abort.abort();
-    await first.catch(() => undefined);
-    throw new Error('the tail did not start listening');
+    await first; // a failed setup throws its own error here
+    throw new Error(`the tail did not start listening within ${STATS_DEADLINE_MS} ms`);
   }
   await act();
   const timer = setTimeout(() => abort.abort(), STATS_DEADLINE_MS);
