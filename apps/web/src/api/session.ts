@@ -7,9 +7,29 @@ import { useTRPC } from './trpc';
  * and what to do when the server answers 401 (send the operator to the sign-in page).
  */
 let csrfToken: string | null = null;
+/** session.me answered at least once (its csrfToken may be null: anonymous access). */
+let csrfKnown = false;
 
 export function setCsrfToken(token: string | null): void {
   csrfToken = token;
+  csrfKnown = true;
+}
+
+/** Forgets the token (after sign-out): the next mutation asks session.me again. */
+export function forgetCsrfToken(): void {
+  csrfToken = null;
+  csrfKnown = false;
+}
+
+/** Asks session.me for the token once, for a mutation sent before any view loaded the session. */
+async function loadCsrfToken(): Promise<void> {
+  try {
+    const response = await fetch('/trpc/session.me', { credentials: 'same-origin' });
+    const body = (await response.json()) as { result?: { data?: { csrfToken?: string | null } } };
+    setCsrfToken(body.result?.data?.csrfToken ?? null);
+  } catch {
+    // The mutation itself will report what is wrong.
+  }
 }
 
 export function csrfHeaders(): Record<string, string> {
@@ -33,7 +53,12 @@ export function redirectToSignIn(): void {
 
 /** fetch for the tRPC links: a 401 (no or expired session) goes to the sign-in page. */
 export const sessionFetch: typeof fetch = async (input, init) => {
-  const response = await fetch(input, { ...init, credentials: 'same-origin' });
+  let headers = init?.headers;
+  if (init?.method === 'POST' && !csrfKnown) {
+    await loadCsrfToken();
+    headers = { ...(headers as Record<string, string> | undefined), ...csrfHeaders() };
+  }
+  const response = await fetch(input, { ...init, ...(headers !== undefined ? { headers } : {}), credentials: 'same-origin' });
   if (response.status === 401) redirectToSignIn();
   return response;
 };
