@@ -11,7 +11,7 @@ pnpm typecheck
 step "brokers up"
 pnpm brokers up
 step "unit, conformance and integration tests"
-pnpm -r --workspace-concurrency 1 --no-bail --filter '!@mailroom/e2e' --filter '!@mailroom/bench' test
+pnpm -r --workspace-concurrency 1 --no-bail --filter '!@mailroom/e2e' test
 if [ -f e2e/package.json ]; then
   ensure_chromium
   step "build the web app"
