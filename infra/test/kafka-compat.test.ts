@@ -243,7 +243,13 @@ describe('kafkajs 2.2.4 compatibility', () => {
     const { groups: described } = await admin.describeGroups([groupId]);
     expect(described[0]?.state).toBe('Dead');
     await admin.deleteTopics({ topics: [topic, txTopic] });
-    const remaining = await admin.listTopics();
+    // Deletion completes asynchronously in the controller: the metadata stops listing the topics shortly after.
+    const deadline = Date.now() + 30_000;
+    let remaining = await admin.listTopics();
+    while ((remaining.includes(topic) || remaining.includes(txTopic)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      remaining = await admin.listTopics();
+    }
     expect(remaining).not.toContain(topic);
     expect(remaining).not.toContain(txTopic);
   });
