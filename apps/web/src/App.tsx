@@ -60,7 +60,7 @@ export function AppRoutes() {
         <div className="page">
           <h1>Page not found</h1>
           <p className="muted">
-            Nothing lives at this address. <Link href="/">Go to the overview</Link>.
+            Nothing lives at this address. <Link href="/" className="inline-link">Go to the overview</Link>.
           </p>
         </div>
       </Route>

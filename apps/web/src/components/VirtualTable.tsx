@@ -71,7 +71,7 @@ export function VirtualTable<T>({ label, rows, columns, rowKey, height, onActiva
   };
 
   return (
-    <div className="vtable" role="grid" aria-label={label} aria-rowcount={rows.length + 1} style={{ ['--cols' as string]: cols }}>
+    <div className="vtable" role="grid" aria-label={label} aria-rowcount={rows.length + 1 + (footer !== undefined ? 1 : 0)} style={{ ['--cols' as string]: cols }}>
       <div className="vtable-head" role="row">
         {columns.map((c) => {
           const sorted = sort !== undefined && c.sortKey !== undefined && sort.key === c.sortKey;
@@ -94,7 +94,8 @@ export function VirtualTable<T>({ label, rows, columns, rowKey, height, onActiva
           );
         })}
       </div>
-      <div ref={bodyRef} className="vtable-body" style={{ height }} tabIndex={0} onKeyDown={onKeyDown} aria-label={`${label} rows`}>
+      <div ref={bodyRef} className="vtable-body" style={{ height }} tabIndex={0} onKeyDown={onKeyDown} role="rowgroup" aria-label={`${label} rows`}>
+        {/* A generic spacer: ARIA looks through it, so the rows still belong to the rowgroup. */}
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
           {items.map((item) => {
             const row = rows[item.index]!;
@@ -123,7 +124,12 @@ export function VirtualTable<T>({ label, rows, columns, rowKey, height, onActiva
             );
           })}
         </div>
-        {footer}
+        {footer !== undefined && (
+          // A rowgroup may own only rows: the footer (e.g. a "load more" button) sits in a full-width row.
+          <div role="row" aria-rowindex={rows.length + 2} className="vtable-footer">
+            <div role="gridcell">{footer}</div>
+          </div>
+        )}
       </div>
     </div>
   );
