@@ -115,6 +115,7 @@ describe('Destination: live tail', () => {
     renderApp('/c/memory/d/orders/tail', { ...base, 'messages.tail': () => stream });
     expect(await screen.findByText('Waiting for messages…')).toBeTruthy();
     stream.push({ kind: 'open', messages: [], skipped: 0, gap: false, notice: null });
+    await screen.findByRole('status', { name: 'Tail status: Live' });
     stream.push({ kind: 'batch', messages: [message(1), message(2)], skipped: 0, gap: false, notice: null });
     stream.push({ kind: 'batch', messages: [message(3)], skipped: 40, gap: false, notice: null });
     const grid = await screen.findByRole('grid', { name: 'Tailed messages' }, { timeout: 2000 });
@@ -133,6 +134,23 @@ describe('Destination: live tail', () => {
     fireEvent.click(screen.getByRole('button', { name: /Clear/ }));
     expect(await screen.findByText('Waiting for messages…')).toBeTruthy();
     expect(screen.getByTestId('tail-skipped').textContent).toBe('0');
+    stream.end();
+  });
+
+  it('says Connecting… until the server reports the broker-side reader positioned, then Live', async () => {
+    const stream = pushStream<unknown>();
+    renderApp('/c/memory/d/orders/tail', { ...base, 'messages.tail': () => stream });
+    const tail = await screen.findByRole('region', { name: 'Live tail' });
+    expect(screen.getByRole('status', { name: 'Tail status: Connecting…' })).toBeTruthy();
+    expect(tail.getAttribute('data-tail-ready')).toBe('false');
+    stream.push({ kind: 'batch', messages: [], skipped: 0, gap: false, notice: null });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(screen.getByRole('status', { name: 'Tail status: Connecting…' })).toBeTruthy();
+    stream.push({ kind: 'open', messages: [], skipped: 0, gap: false, notice: null });
+    expect(await screen.findByRole('status', { name: 'Tail status: Live' })).toBeTruthy();
+    expect(tail.getAttribute('data-tail-ready')).toBe('true');
+    stream.push({ kind: 'end' });
+    expect(await screen.findByText('The broker ended this tail (the destination may have been deleted).')).toBeTruthy();
     stream.end();
   });
 

@@ -20,7 +20,8 @@ const RENDER_EVERY_MS = 250;
 /** Tail events arrive wrapped by tRPC's tracked() as { id, data }; tolerate both forms. */
 export function unwrapTailEvent(event: unknown): { kind: string; messages: WireMessage[]; skipped: number; gap: boolean; notice: string | null } {
   const outer = (event ?? {}) as { data?: unknown };
-  const e = (typeof outer.data === 'object' && outer.data !== null && 'messages' in outer.data ? outer.data : outer) as Partial<{ kind: string; messages: WireMessage[]; skipped: number; gap: boolean; notice: string | null }>;
+  const wrapped = typeof outer.data === 'object' && outer.data !== null && ('messages' in outer.data || 'kind' in outer.data);
+  const e = (wrapped ? outer.data : outer) as Partial<{ kind: string; messages: WireMessage[]; skipped: number; gap: boolean; notice: string | null }>;
   return {
     kind: typeof e.kind === 'string' ? e.kind : 'batch',
     messages: Array.isArray(e.messages) ? e.messages : [],
@@ -46,19 +47,25 @@ export function TailTab({ connection, destination, detail }: { connection: Conne
   const [notice, setNotice] = useState<string | null>(null);
 
   const allowed = confirmed || !caps.peekIsDestructive;
+  const input = {
+    connectionId: connection.id,
+    destination,
+    ...(caps.partitions && partition !== null ? { partition } : {}),
+    ...(filter !== '' ? { filter } : {}),
+    ...(caps.peekIsDestructive ? { force: true } : {}),
+  };
+  // The server sends 'open' once the broker-side reader is positioned; only then is the tail live.
+  // Remembered per input: a reconnect that resumes the session gets no second 'open' (its reader stays positioned).
+  const inputKey = JSON.stringify(input);
+  const [openedFor, setOpenedFor] = useState<string | null>(null);
   const sub = useSubscription(
     trpc.messages.tail.subscriptionOptions(
-      {
-        connectionId: connection.id,
-        destination,
-        ...(caps.partitions && partition !== null ? { partition } : {}),
-        ...(filter !== '' ? { filter } : {}),
-        ...(caps.peekIsDestructive ? { force: true } : {}),
-      },
+      input,
       {
         enabled: allowed,
         onData: (event) => {
           const { kind, messages, skipped, gap, notice: text } = unwrapTailEvent(event);
+          if (kind === 'open') setOpenedFor(inputKey);
           if (messages.length > 0 || skipped > 0) buffer.current.push(messages, skipped);
           if (gap || text !== null) setNotice(text ?? 'The tail was interrupted; messages sent in between may be missing.');
           if (kind === 'end') setNotice('The broker ended this tail (the destination may have been deleted).');
@@ -109,14 +116,18 @@ export function TailTab({ connection, destination, detail }: { connection: Conne
   useHotkey('Escape', () => setSelected(null), selected !== null);
 
   const partitions = detail?.partitionDetails.map((p) => p.partition) ?? [];
-  const live = sub.status === 'pending';
-  const statusLabel = sub.status === 'error' ? 'Disconnected' : sub.status === 'connecting' ? 'Connecting…' : paused ? 'Paused' : live ? 'Live' : 'Stopped';
+  // An error or a stop ends the server session: the next subscription starts a new reader and sends 'open' again.
+  useEffect(() => {
+    if (sub.status === 'error' || sub.status === 'idle') setOpenedFor(null);
+  }, [sub.status]);
+  const ready = sub.status === 'pending' && openedFor === inputKey;
+  const statusLabel = sub.status === 'error' ? 'Disconnected' : sub.status === 'connecting' || (sub.status === 'pending' && !ready) ? 'Connecting…' : paused ? 'Paused' : ready ? 'Live' : 'Stopped';
   const selectedKey = useMemo(() => (selected === null ? null : messageKey(selected)), [selected]);
 
   return (
     <PeekGuard capabilities={caps} action="Start the live tail" confirmed={confirmed} onConfirm={() => setConfirmed(true)}>
       <div className={selected ? 'split' : undefined}>
-        <section className="card flush" aria-label="Live tail">
+        <section className="card flush" aria-label="Live tail" data-tail-ready={ready ? 'true' : 'false'}>
           <div className="toolbar">
             {paused ? (
               <button type="button" className="btn sm primary" onClick={resume} title="Resume (space)">
@@ -139,8 +150,8 @@ export function TailTab({ connection, destination, detail }: { connection: Conne
             <div className="sep" />
             <FilterInput value={filter} onApply={(f) => restart(() => setFilter(f))} width={260} />
             <span className="spacer" />
-            <span className={`badge ${sub.status === 'error' ? 'danger' : paused ? 'warn' : live ? 'ok' : ''}`} role="status" aria-label={`Tail status: ${statusLabel}`}>
-              {live && !paused && <span className="dot up" aria-hidden="true" />} {statusLabel}
+            <span className={`badge ${sub.status === 'error' ? 'danger' : paused ? 'warn' : ready ? 'ok' : ''}`} role="status" aria-label={`Tail status: ${statusLabel}`}>
+              {ready && !paused && <span className="dot up" aria-hidden="true" />} {statusLabel}
             </span>
             <ExportButtons messages={shown} destination={destination} />
           </div>
