@@ -125,6 +125,12 @@ export interface TailRequest {
   /** Most messages per batch. Default 500. */
   maxBatch?: number;
   force?: boolean;
+  /**
+   * Called once when the tail is positioned: every message published from then on is delivered.
+   * The iterable positions itself when created or on its first next(); a caller that must not
+   * miss a message (e.g. a UI that says "live") waits for this after starting to pull.
+   */
+  onReady?: () => void;
 }
 
 export interface TailBatch {

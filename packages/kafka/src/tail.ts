@@ -48,6 +48,7 @@ export async function* tailTopic(deps: TailDeps, request: TailRequest): AsyncGen
   }
   const marks = await raw.watermarks(topic, partitions);
   const positions = new Map(marks.map((m) => [m.partition, m.high]));
+  request.onReady?.();
   const filter = request.filter ?? null;
   const context = deps.deadLetter(topic);
   let skipped = 0;

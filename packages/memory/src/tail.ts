@@ -33,6 +33,7 @@ export function tailDestination(
     }
   };
   destination.listeners.add(listener);
+  request.onReady?.();
   const unregister = onEnd(() => buffer.end());
   const detach = () => {
     destination.listeners.delete(listener);

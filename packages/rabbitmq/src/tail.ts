@@ -87,6 +87,7 @@ export async function* tailDestination(
     await holder.close();
     throw mapAmqpError(error, `tail ${name}`);
   }
+  request.onReady?.();
   try {
     yield* buffer.batches(request.signal);
   } finally {

@@ -35,6 +35,8 @@ export async function* tailStream(
   const stop = () => connection.disconnect();
   signal.addEventListener('abort', stop, { once: true });
   const unregister = register(stop);
+  // lastId is fixed: every entry added from now on is read by the XREADs below.
+  request.onReady?.();
   try {
     while (!signal.aborted) {
       const batch: StoredMessage[] = [];

@@ -186,6 +186,7 @@ export async function* tailQueue(connection: SqsConnection, request: TailRequest
   const startedAt = Date.now() - 1000;
   const shown = new RecentIds(50_000);
   let idleRounds = 0;
+  request.onReady?.();
 
   const receiveSome = async (waitSeconds: number) => {
     try {

@@ -20,7 +20,7 @@ export interface TailInput {
 
 /** One SSE event of messages.tail. */
 export interface TailStreamEvent {
-  /** 'open': the tail is running (sent first, so even an idle tail has an event id to resume from). 'batch': messages. 'end': the destination's tail ended. */
+  /** 'open': the adapter's tail is positioned, so everything published from now on is delivered (sent first, so even an idle tail has an event id to resume from). 'batch': messages. 'end': the destination's tail ended. */
   kind: 'open' | 'batch' | 'end';
   messages: WireMessage[];
   /** Messages left out before this batch because the reader fell behind (or the resume ring no longer had them). */
@@ -98,6 +98,10 @@ export class TailHub {
     const closeGauge = this.metrics.subscriberOpened('messages.tail');
     try {
       if (opening) {
+        // 'open' promises the client that what is published from now on is delivered: wait until the adapter's tail is positioned.
+        if (!signal.aborted) await Promise.race([session.ready, new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
+        if (signal.aborted) return;
+        if (session.failed) throw toTRPCError(session.failed);
         this.metrics.eventSent('messages.tail');
         yield tracked(`${session.id}.0.0`, opening);
       }

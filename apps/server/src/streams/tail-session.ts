@@ -45,6 +45,12 @@ export class TailSession {
   private graceTimer: ReturnType<typeof setTimeout> | null = null;
   private failure: unknown = null;
   private ended = false;
+  private markReady: () => void = () => undefined;
+  /**
+   * Resolves once the adapter's tail is positioned (every message published from then on is
+   * delivered), or when it delivered something, ended or failed first.
+   */
+  readonly ready: Promise<void>;
   readonly done: Promise<void>;
 
   constructor(
@@ -52,6 +58,9 @@ export class TailSession {
     private readonly settings: TailSettings,
     private readonly onClose: (session: TailSession) => void,
   ) {
+    this.ready = new Promise((resolve) => {
+      this.markReady = resolve;
+    });
     this.done = this.pump();
   }
 
@@ -82,8 +91,10 @@ export class TailSession {
         signal: this.controller.signal,
         maxBatch: this.settings.maxBatch,
         force: this.spec.force,
+        onReady: () => this.markReady(),
       });
       for await (const batch of iterable) {
+        this.markReady();
         this.accept(batch);
         if (this.controller.signal.aborted) break;
       }
@@ -92,6 +103,7 @@ export class TailSession {
     } finally {
       this.flush();
       this.ended = true;
+      this.markReady();
       this.wakeAll();
       if (this.attached === 0) this.close();
     }
