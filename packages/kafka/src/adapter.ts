@@ -516,7 +516,7 @@ export class KafkaAdapter implements BrokerAdapter {
       await this.listDeadLetterQueues().catch(() => undefined);
     }
     return redriveTopic(
-      { kafka: this.kafka, raw: this.raw, admin: () => this.admin(), deadLetter: this.deadLetterContext, deleteMovedRecords: true },
+      { kafka: this.kafka, raw: this.raw, admin: () => this.admin(), deadLetter: this.deadLetterContext, deleteMovedRecords: true, replicationFactor: this.config.replicationFactor, requestTimeoutMs: this.config.requestTimeoutMs },
       request,
       context,
     );

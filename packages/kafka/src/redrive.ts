@@ -13,6 +13,7 @@ import { createKafkaProducer } from './client';
 import { SpringDlt, toStoredMessage, type DeadLetterContext } from './codec';
 import { toMailroomError } from './errors';
 import type { RawKafka, RawRecord } from './raw';
+import { ensureLedger, ledgerEntry, ledgerPartitions, LEDGER_TOPIC, readRedriven, wasRedriven, type LedgerEntry, type RedrivenOffsets } from './redrive-ledger';
 
 export interface RedriveDeps {
   kafka: Kafka;
@@ -21,6 +22,9 @@ export interface RedriveDeps {
   deadLetter: (topic: string) => DeadLetterContext;
   /** Remove moved records from the DLQ by advancing its log start (DeleteRecords) where that removes only moved records. */
   deleteMovedRecords: boolean;
+  /** For creating the redrive ledger topic on first use. */
+  replicationFactor: number;
+  requestTimeoutMs: number;
 }
 
 /** What ctx.checkpoint holds for one task. Positions themselves live in the progress group's offsets. */
@@ -192,6 +196,9 @@ export async function redriveTopic(deps: RedriveDeps, request: RedriveRequest, c
 
   let producer: Producer | null = null;
   try {
+    // Records an earlier task already redriven (they stay in the DLT when it was an ids/filter task).
+    const ledgerSize: number | null = request.dryRun ? await ledgerPartitions(raw) : await ensureLedger(raw, await deps.admin(), deps.replicationFactor, deps.requestTimeoutMs);
+    const redriven: RedrivenOffsets = ledgerSize === null ? new Map() : await readRedriven(raw, source, ledgerSize, checkpoint.starts, checkpoint.ends);
     if (!request.dryRun) {
       producer = createKafkaProducer(deps.kafka, { idempotent: true, transactionalId: transactionalIdOf(request.taskId) });
       // Connecting initialises the transactional id, which aborts whatever a crashed run left open.
@@ -250,12 +257,13 @@ export async function redriveTopic(deps: RedriveDeps, request: RedriveRequest, c
         const next = records.length === chunkSize && last ? Number(last.offset) + 1 : Math.min(data.nextOffset, end);
         const c = { ...(counters.get(p) ?? { m: 0, f: 0, s: 0, d: position }) };
         const sends = new Map<string, { key: Buffer | null; value: Buffer | null; headers: IHeaders }[]>();
+        const ledger: LedgerEntry[] = [];
         let chunkFailed = false;
         for (const record of records) {
           const offset = Number(record.offset);
           const id = `${p}:${offset}`;
           const selected = ids ? (ids.get(p)?.has(offset) ?? false) : predicate ? predicate(toStoredMessage(source, p, record, context)) : true;
-          if (!selected) {
+          if (!selected || wasRedriven(redriven, p, record)) {
             c.s++;
             continue;
           }
@@ -273,6 +281,7 @@ export async function redriveTopic(deps: RedriveDeps, request: RedriveRequest, c
           const list = sends.get(target) ?? [];
           list.push({ key: record.key, value: record.value, headers: redrivenHeaders(record, source, request.taskId) });
           sends.set(target, list);
+          if (ledgerSize !== null) ledger.push(ledgerEntry(source, p, record, request.taskId, ledgerSize));
           c.m++;
         }
         // Only an unbroken prefix of moved records may leave the DLQ (redrive of all, no failure so far).
@@ -285,6 +294,8 @@ export async function redriveTopic(deps: RedriveDeps, request: RedriveRequest, c
           const transaction = await producer.transaction();
           try {
             for (const [target, messages] of sends) await transaction.send({ topic: target, acks: -1, messages });
+            // The ledger entries commit or abort with the copies: a record is in the ledger iff its copy is visible.
+            if (ledger.length > 0) await transaction.send({ topic: LEDGER_TOPIC, acks: -1, messages: ledger });
             const offset: { partition: number; offset: string; metadata: string } = { partition: p, offset: String(next), metadata: JSON.stringify(c) };
             await transaction.sendOffsets({ consumerGroupId: group, topics: [{ topic: source, partitions: [offset] }] });
             await transaction.commit();

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Headers, bytesEqual, fromUtf8, utf8, type CheckpointStore, type Message, type RedriveProgress, type StoredMessage } from '@mailroom/core';
+import { Headers, bytesEqual, fromUtf8, utf8, type CheckpointStore, type Message, type RedriveProgress, type RedriveSelection as RedriveRequestSelection, type StoredMessage } from '@mailroom/core';
 import { newAdapter, uniqueName } from './helpers';
 import { fileCheckpoint } from './fixtures/file-checkpoint';
 import { progressGroupOf, type KafkaAdapter } from '../src';
@@ -222,6 +222,49 @@ describe('redrive', () => {
         { signal: new AbortController().signal, onProgress: () => undefined, checkpoint: memoryCheckpoint() },
       ),
     ).rejects.toThrow(/partition:offset/);
+  });
+
+  it('never sends a record twice: "all" after "ids" skips the records the ids task already redrove (ledger)', async () => {
+    const origin = await topic(uniqueName('rd-twice'), 2);
+    const dlq = await topic(adapter.deadLetterNameFor(origin), 2);
+    const result = await adapter.publish(
+      dlq,
+      Array.from({ length: 30 }, (_, i) => ({
+        key: `k-${i}`,
+        value: utf8(`t-${i}`),
+        headers: { [Headers.messageId]: `t-${i}`, [Headers.deadLetterOrigin]: origin },
+        properties: { partition: i % 2 },
+      })),
+    );
+    const picked = [result.ids[1], result.ids[4], result.ids[17], result.ids[28]].filter((x): x is string => x !== null);
+    expect(picked.length).toBe(4);
+    const run = (taskId: string, selection: RedriveRequestSelection, dryRun = false) =>
+      adapter.redrive(
+        { taskId, source: dlq, target: null, selection, ratePerSecond: null, dryRun },
+        { signal: new AbortController().signal, onProgress: () => undefined, checkpoint: memoryCheckpoint() },
+      );
+    const byIds = await run(uniqueName('ids'), { kind: 'ids', ids: picked });
+    // Offsets between the chosen ids are examined and not selected: p0 offsets 2..14, p1 0..8 hold 18 unselected.
+    expect(byIds).toMatchObject({ outcome: 'completed', moved: 4, failed: 0, skipped: 18, possiblyDuplicated: 0 });
+    expect(ids(await everything(adapter, origin)).sort()).toEqual(['t-1', 't-17', 't-28', 't-4']);
+    // Kafka keeps them in the DLT.
+    expect((await everything(adapter, dlq)).length).toBe(30);
+
+    // The same ids again: nothing moves, they are reported skipped.
+    const idsAgain = await run(uniqueName('ids-again'), { kind: 'ids', ids: picked });
+    expect(idsAgain.error).toBeNull();
+    expect(idsAgain).toMatchObject({ outcome: 'completed', moved: 0, skipped: 18 + 4, possiblyDuplicated: 0 });
+    // A dry run of "all" already counts only what would really move.
+    const dry = await run(uniqueName('dry'), { kind: 'all' }, true);
+    expect(dry).toMatchObject({ outcome: 'completed', moved: 26, skipped: 4 });
+
+    const all = await run(uniqueName('all'), { kind: 'all' });
+    expect(all).toMatchObject({ outcome: 'completed', moved: 26, failed: 0, skipped: 4, remaining: 0, possiblyDuplicated: 0 });
+    const onOrigin = ids(await everything(adapter, origin));
+    expect(onOrigin.length).toBe(30);
+    expect([...onOrigin].sort()).toEqual(Array.from({ length: 30 }, (_, i) => `t-${i}`).sort());
+    // Every record moved or was moved before: "all" empties the DLT.
+    expect(await everything(adapter, dlq)).toEqual([]);
   });
 
   it('reports records without a reachable origin as failures and keeps them', async () => {
