@@ -1,4 +1,4 @@
-import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCLink } from '@trpc/client';
+import { createTRPCClient, httpBatchLink, httpBatchStreamLink, httpSubscriptionLink, splitLink, type TRPCLink } from '@trpc/client';
 import { createTRPCContext } from '@trpc/tanstack-react-query';
 import { QueryClient } from '@tanstack/react-query';
 import type { AppRouter } from './router';
@@ -13,7 +13,13 @@ export function browserLinks(base = '/trpc'): TRPCLink<AppRouter>[] {
       // EventSource sends the SameSite=Strict session cookie by itself; the server checks Origin.
       true: httpSubscriptionLink({ url: base }),
       // Every request carries the CSRF header; a 401 sends the operator to the sign-in page.
-      false: httpBatchLink({ url: base, headers: csrfHeaders, fetch: sessionFetch }),
+      false: splitLink({
+        condition: (op) => op.type === 'query',
+        // Queries still share one request, but each answer streams back as soon as it is ready:
+        // one slow broker no longer holds back every other card in the batch.
+        true: httpBatchStreamLink({ url: base, headers: csrfHeaders, fetch: sessionFetch }),
+        false: httpBatchLink({ url: base, headers: csrfHeaders, fetch: sessionFetch }),
+      }),
     }),
   ];
 }
