@@ -291,18 +291,21 @@ export async function redriveTopic(deps: RedriveDeps, request: RedriveRequest, c
         if (moving > 0) await limiter.take(moving, ctx.signal);
         if (ctx.signal.aborted) return await finish('cancelled', null);
         if (!request.dryRun && producer) {
-          const transaction = await producer.transaction();
-          try {
-            for (const [target, messages] of sends) await transaction.send({ topic: target, acks: -1, messages });
-            // The ledger entries commit or abort with the copies: a record is in the ledger iff its copy is visible.
-            if (ledger.length > 0) await transaction.send({ topic: LEDGER_TOPIC, acks: -1, messages: ledger });
-            const offset: { partition: number; offset: string; metadata: string } = { partition: p, offset: String(next), metadata: JSON.stringify(c) };
-            await transaction.sendOffsets({ consumerGroupId: group, topics: [{ topic: source, partitions: [offset] }] });
-            await transaction.commit();
-          } catch (error) {
-            await transaction.abort().catch(() => undefined);
-            throw error;
-          }
+          const activeProducer = producer;
+          await withConcurrentTransactionRetry(async () => {
+            const transaction = await activeProducer.transaction();
+            try {
+              for (const [target, messages] of sends) await transaction.send({ topic: target, acks: -1, messages });
+              // The ledger entries commit or abort with the copies: a record is in the ledger iff its copy is visible.
+              if (ledger.length > 0) await transaction.send({ topic: LEDGER_TOPIC, acks: -1, messages: ledger });
+              const offset: { partition: number; offset: string; metadata: string } = { partition: p, offset: String(next), metadata: JSON.stringify(c) };
+              await transaction.sendOffsets({ consumerGroupId: group, topics: [{ topic: source, partitions: [offset] }] });
+              await transaction.commit();
+            } catch (error) {
+              await transaction.abort().catch(() => undefined);
+              throw error;
+            }
+          });
           if (deps.deleteMovedRecords && prefixIntact && c.d > startOf(p)) {
             // The copies are committed: the DLQ may drop them. Best effort: a compacted DLQ refuses it.
             await raw.deleteRecordsBefore(source, [{ partition: p, offset: c.d }]).catch(() => undefined);
@@ -328,6 +331,28 @@ export async function redriveTopic(deps: RedriveDeps, request: RedriveRequest, c
     return await finish('failed', mapped.message);
   } finally {
     await producer?.disconnect().catch(() => undefined);
+  }
+}
+
+function isConcurrentTransactions(error: unknown): boolean {
+  const e = error as { type?: unknown; message?: unknown } | null;
+  return !!e && (e.type === 'CONCURRENT_TRANSACTIONS' || /concurrent operation on the same transaction/i.test(String(e.message)));
+}
+
+/**
+ * Right after a commit the coordinator may still be finishing it and answer CONCURRENT_TRANSACTIONS
+ * (kafkajs gives up on it quickly, e.g. for a chunk holding only an offset commit). The aborted
+ * attempt's records are never visible to read_committed readers, so the chunk is simply redone.
+ */
+async function withConcurrentTransactionRetry(run: () => Promise<void>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await run();
+      return;
+    } catch (error) {
+      if (!isConcurrentTransactions(error) || attempt >= 8) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)));
+    }
   }
 }
 
