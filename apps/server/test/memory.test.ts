@@ -119,6 +119,8 @@ describe('router on the embedded memory broker', () => {
 
   it('request-reply through a temporary reply destination, removed afterwards', async () => {
     await adapter().createDestination('rpc-requests', { partitions: 1 });
+    await adapter().createDestination('rpc-unserved', { partitions: 1 });
+    await adapter().createDestination('rpc-replies', { partitions: 1 });
     const responder = adapter().createConsumer({ group: 'rpc-responder' });
     await responder.subscribe(['rpc-requests']);
     const producer = adapter().createProducer();
@@ -141,7 +143,7 @@ describe('router on the embedded memory broker', () => {
       expect(names.filter((n) => n.startsWith('mailroom-reply-'))).toEqual([]);
 
       const timedOut = await app.caller.messages
-        .request({ connectionId: 'memory', destination: 'bulk-00001', replyTo: 'bulk-00002', message: { key: null, headers: {}, value: { encoding: 'text', data: 'nobody' } }, timeoutMs: 300 })
+        .request({ connectionId: 'memory', destination: 'rpc-unserved', replyTo: 'rpc-replies', message: { key: null, headers: {}, value: { encoding: 'text', data: 'nobody' } }, timeoutMs: 300 })
         .catch((e: { code: string }) => e.code);
       expect(timedOut).toBe('TIMEOUT');
     } finally {

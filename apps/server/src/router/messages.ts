@@ -1,8 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import {
+  Headers,
   InvalidInputError,
   RequestReplyClient,
+  RequestTimeoutError,
   TooLargeError,
   UnsupportedError,
   compileFilter,
@@ -13,8 +15,10 @@ import {
   type PublishMessage,
   type PublishPropertyName,
   type ReceivedMessage,
+  type StoredMessage,
 } from '@mailroom/core';
 import type { MessageMask } from '../masking/masker';
+import { tailForReply } from '../streams/reply-tail';
 import { inputString } from '../security/guard';
 import { BROWSE_MAX_VALUE_BYTES, toWireMessage, type WireMessage } from '../wire';
 import { connectionOf, writable } from './helpers';
@@ -238,23 +242,94 @@ export const messagesRouter = router({
         }
         await connection.call('create reply destination', (a) => a.createDestination(temporary, { partitions: 1 }), setupMs);
       }
-      const consumer = adapter.createConsumer({ group: `mailroom-request-${randomBytes(4).toString('hex')}` });
-      const producer = adapter.createProducer();
-      let client: RequestReplyClient | null = null;
+      const mask = ctx.services.masker.forConnection(connection.id);
       try {
-        await connection.call('subscribe to replies', () => consumer.subscribe([replyTopic]), setupMs);
-        client = new RequestReplyClient({ producer, replyConsumer: consumer, replyTopic });
-        const reply = await withTimeout(
-          client.request(input.destination, { key: message!.key, value: message!.value, headers: message!.headers, timestamp: new Date() }, input.timeoutMs),
-          input.timeoutMs + setupMs,
-          `${connection.label}: request to ${input.destination}`,
-        ).catch((error) => {
-          throw connection.mapError(error);
-        });
-        return { reply: receivedToWire(reply, ctx.services.masker.forConnection(connection.id)), elapsedMs: Math.round(performance.now() - started), correlationId: reply.headers['correlation-id'] ?? null };
+        // A reply consumer would leave its group on the broker: where groups persist, await the reply with a tail instead.
+        const tailed = adapter.capabilities.consumerGroups ? await requestByTail(adapter, input.destination, replyTopic, message!, input.timeoutMs, setupMs, connection) : null;
+        if (tailed) return { reply: toWireMessage(tailed, BROWSE_MAX_VALUE_BYTES, mask), elapsedMs: Math.round(performance.now() - started), correlationId: tailed.headers[Headers.correlationId] ?? null };
+        const reply = await requestByConsumer(adapter, input.destination, replyTopic, message!, input.timeoutMs, setupMs, connection);
+        return { reply: receivedToWire(reply, mask), elapsedMs: Math.round(performance.now() - started), correlationId: reply.headers[Headers.correlationId] ?? null };
       } finally {
-        await Promise.allSettled([client ? client.close() : consumer.close(), producer.close()]);
         if (temporary) await connection.call('delete reply destination', (a) => a.deleteDestination(temporary), setupMs).catch(() => undefined);
       }
     }),
 });
+
+type RequestConnection = ReturnType<typeof writable>;
+
+/**
+ * Request-reply without a consumer group: tails `replyTo` for the correlation id (positioned
+ * before the request goes out), so nothing is left on the broker. Null when this destination
+ * cannot be tailed (UnsupportedError, e.g. a RabbitMQ queue fed only by the default exchange):
+ * the caller then falls back to a reply consumer.
+ */
+async function requestByTail(
+  adapter: BrokerAdapter,
+  destination: string,
+  replyTo: string,
+  message: PublishMessage,
+  timeoutMs: number,
+  setupMs: number,
+  connection: RequestConnection,
+): Promise<StoredMessage | null> {
+  const correlationId = randomUUID();
+  const tail = tailForReply(adapter, replyTo, correlationId);
+  const producer = adapter.createProducer();
+  try {
+    try {
+      await withTimeout(tail.ready, setupMs, `${connection.label}: tail ${replyTo} for the reply`);
+    } catch (error) {
+      if (error instanceof UnsupportedError) return null;
+      throw connection.mapError(error);
+    }
+    await connection.call(
+      `request to ${destination}`,
+      () => producer.send(destination, { key: message.key, value: message.value, headers: { ...message.headers, [Headers.correlationId]: correlationId, [Headers.replyTo]: replyTo }, timestamp: new Date() }),
+      setupMs,
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RequestTimeoutError(`No reply on ${replyTo} within ${timeoutMs} ms for request ${correlationId} to ${destination}`)), timeoutMs);
+    });
+    try {
+      const reply = await Promise.race([tail.reply, timeout]).catch((error: unknown) => {
+        throw connection.mapError(error);
+      });
+      if (reply === null) throw connection.mapError(new RequestTimeoutError(`The tail of ${replyTo} ended before a reply to request ${correlationId} arrived`));
+      return reply;
+    } finally {
+      clearTimeout(timer);
+    }
+  } finally {
+    tail.stop();
+    await Promise.allSettled([tail.reply, producer.close()]);
+  }
+}
+
+/** Request-reply with a reply consumer in a throwaway group (brokers without persistent groups, or a destination that cannot be tailed). */
+async function requestByConsumer(
+  adapter: BrokerAdapter,
+  destination: string,
+  replyTo: string,
+  message: PublishMessage,
+  timeoutMs: number,
+  setupMs: number,
+  connection: RequestConnection,
+): Promise<ReceivedMessage> {
+  const consumer = adapter.createConsumer({ group: `mailroom-request-${randomBytes(4).toString('hex')}` });
+  const producer = adapter.createProducer();
+  let client: RequestReplyClient | null = null;
+  try {
+    await connection.call('subscribe to replies', () => consumer.subscribe([replyTo]), setupMs);
+    client = new RequestReplyClient({ producer, replyConsumer: consumer, replyTopic: replyTo });
+    return await withTimeout(
+      client.request(destination, { key: message.key, value: message.value, headers: message.headers, timestamp: new Date() }, timeoutMs),
+      timeoutMs + setupMs,
+      `${connection.label}: request to ${destination}`,
+    ).catch((error) => {
+      throw connection.mapError(error);
+    });
+  } finally {
+    await Promise.allSettled([client ? client.close() : consumer.close(), producer.close()]);
+  }
+}
