@@ -31,7 +31,7 @@ const shots = [
       await p.getByRole('region', { name: 'Message', exact: true }).waitFor();
     },
   },
-  { name: 'destination-tail', path: `/c/${conn}/d/${e(topic)}/tail`, ready: async (p) => { await p.getByRole('grid', { name: 'Tailed messages' }).waitFor({ timeout: 15_000 }); await p.waitForTimeout(2500); } },
+  { name: 'destination-tail', path: `/c/${conn}/d/${e(topic)}/tail`, ready: async (p) => { await p.locator('[data-tail-ready="true"]').waitFor({ timeout: 15_000 }); await p.getByRole('grid', { name: 'Tailed messages' }).waitFor({ timeout: 15_000 }); await p.waitForTimeout(2500); } },
   { name: 'destination-consumers', path: `/c/${conn}/d/${e(topic)}/consumers`, ready: async (p) => { await p.getByText('Lag per partition').first().waitFor(); await p.waitForTimeout(11_000); } },
   { name: 'destination-metrics', path: `/c/${conn}/d/${e(topic)}/metrics`, ready: async (p) => { await p.getByText('Rates').first().waitFor(); await p.waitForTimeout(10_000); } },
   { name: 'destination-config', path: `/c/${conn}/d/${e(topic)}/config`, ready: async (p) => p.getByText('Broker configuration').waitFor() },

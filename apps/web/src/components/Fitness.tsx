@@ -140,7 +140,7 @@ export function FitnessScores({ connectionId, enabled = true }: { connectionId: 
       <ul className="small" aria-label="Fitness failures" style={{ margin: '6px 0 0', paddingLeft: 18 }}>
         {query.data.failing.slice(0, TOP_FAILURES).map((f) => (
           <li key={`${f.criterion}:${f.destination}`}>
-            <Link href={routes.fitness(connectionId, f.criterion)}>{FITNESS_CRITERIA.find((c) => c.id === f.criterion)?.label ?? f.criterion}</Link>
+            <Link href={routes.fitness(connectionId, f.criterion)} className="inline-link">{FITNESS_CRITERIA.find((c) => c.id === f.criterion)?.label ?? f.criterion}</Link>
             {': '}
             <span className="mono">{f.destination}</span> <span className="muted">— {f.fix}</span>
           </li>
