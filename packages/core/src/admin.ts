@@ -195,7 +195,7 @@ export interface RedriveRequest {
 export interface RedriveProgress {
   moved: number;
   failed: number;
-  /** Examined but not selected (filter/ids). */
+  /** Examined but not moved: not selected (filter/ids), or already redriven by an earlier task. */
   skipped: number;
   /** Null while unknown. */
   remaining: number | null;
