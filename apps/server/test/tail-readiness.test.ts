@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import type { TailStreamEvent } from '../src/router';
-import { RABBITMQ_URL, REDIS_URL, fromB64, serve, tempDir, testApp, uniqueName, waitFor, type Served } from './helpers';
+import { KAFKA_BROKERS, RABBITMQ_URL, REDIS_URL, fromB64, serve, tempDir, testApp, uniqueName, waitFor, type Served } from './helpers';
 
 type Tracked = { id: string; data: TailStreamEvent };
 
@@ -50,6 +50,7 @@ describe('messages.tail sends open only once the adapter tail is positioned', ()
   const stream = uniqueName('mr-ready');
   const exchange = uniqueName('mr-ready-x');
   const queue = uniqueName('mr-ready-q');
+  const topic = uniqueName('mr-ready-t');
 
   beforeAll(async () => {
     redis = new Redis(REDIS_URL);
@@ -64,6 +65,7 @@ describe('messages.tail sends open only once the adapter tail is positioned', ()
         memory: { enabled: true, demoTraffic: false },
         tail: { resumeGraceMs: 0 },
         connections: [
+          { id: 'kafka', kind: 'kafka', readOnly: false, demoTraffic: false, config: { brokers: KAFKA_BROKERS.split(',') } },
           { id: 'redis', kind: 'redis', readOnly: false, demoTraffic: false, config: { url: REDIS_URL } },
           { id: 'rabbit', kind: 'rabbitmq', readOnly: false, demoTraffic: false, config: { url: RABBITMQ_URL, managementUrl: process.env.RABBITMQ_MANAGEMENT_URL ?? 'http://127.0.0.1:15672' } },
         ],
@@ -72,6 +74,7 @@ describe('messages.tail sends open only once the adapter tail is positioned', ()
   });
 
   afterAll(async () => {
+    await served?.app.services.connections.get('kafka').requireAdapter().deleteDestination(topic).catch(() => undefined);
     await served?.app.close();
     await redis?.del(stream);
     redis?.disconnect();
@@ -101,4 +104,12 @@ describe('messages.tail sends open only once the adapter tail is positioned', ()
     await probeAfterOpen(served, 'rabbit', queue, publish, 5);
     await channel.purgeQueue(queue);
   });
+
+  it('Kafka: a message published on open is delivered, every time', async () => {
+    await served.app.services.connections.get('kafka').requireAdapter().createDestination(topic, { partitions: 2 });
+    const publish = async (value: string) => {
+      await served.client.messages.publish.mutate({ connectionId: 'kafka', destination: topic, messages: [{ key: null, headers: {}, value: { encoding: 'text', data: value } }] });
+    };
+    await probeAfterOpen(served, 'kafka', topic, publish, 5);
+  }, 30_000);
 });
