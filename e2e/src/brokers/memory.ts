@@ -87,24 +87,14 @@ export class MemoryKit implements BrokerKit {
   }
 
   /**
-   * The server's request–reply procedure subscribes a consumer group to its reply destination;
-   * with no responder it times out and leaves that group at the end of the destination. Messages
-   * published afterwards are its lag.
+   * A group with no consumers: an offset reset names it and creates its positions at the end of the
+   * destination (as Kafka does); the messages published afterwards are its lag.
    */
   async makeLaggingGroup(destination: string): Promise<LaggingGroup> {
-    const requests = this.name('requests');
-    await this.createDestination(requests);
-    await this.api.messages
-      .request.mutate({ connectionId, destination: requests, replyTo: destination, message: { key: null, headers: {}, value: { encoding: 'text', data: 'ping' } }, timeoutMs: 300 })
-      .then(
-        () => Promise.reject(new Error('a reply came although nothing answers')),
-        (error: { data?: { code?: string } }) => (error.data?.code === 'TIMEOUT' ? undefined : Promise.reject(error)),
-      );
-    const groups = await this.api.groups.list.query({ connectionId, destination });
-    const group = groups.find((g) => g.name.startsWith('mailroom-request-'));
-    if (!group) throw new Error(`no request-reply group on ${destination}: ${JSON.stringify(groups)}`);
+    const group = this.name('lagging');
+    await this.api.groups.resetOffsets.mutate({ connectionId, group, destination, target: { kind: 'latest' } });
     for (let i = 1; i <= 7; i++) await this.publish(destination, { key: `lag-${i}`, value: Buffer.from(`lag ${i}`), headers: {} });
-    return { group: group.name, lag: await this.lagOf(group.name, destination), pending: null };
+    return { group, lag: await this.lagOf(group, destination), pending: null };
   }
 
   async lagOf(group: string, destination: string): Promise<number> {

@@ -294,14 +294,16 @@ export class MemoryAdapter implements BrokerAdapter {
     assertValidGroupName(groupName);
     assertValidDestinationName(destinationName);
     this.assertUsable();
-    const group = this.requireGroup(groupName);
     const destination = this.broker.get(destinationName);
-    if (group.members.size > 0) {
-      throw new ConflictError(`Group ${groupName} has ${group.members.size} active member(s); stop its consumers before resetting offsets`, {
+    // Like Kafka, a reset may name a group that has no positions yet: it creates them (only once the target is valid).
+    const existing = this.broker.groups.get(groupName);
+    if (existing && existing.members.size > 0) {
+      throw new ConflictError(`Group ${groupName} has ${existing.members.size} active member(s); stop its consumers before resetting offsets`, {
         hint: 'Offsets can only be reset while the group is empty.',
       });
     }
-    const cursor = this.broker.cursor(group, destination);
+    const known = existing?.cursors.get(destinationName);
+    const committed = known && known.destination === destination ? known.committed : [];
     const logs = destination.partitions;
     let offsets: number[];
     switch (target.kind) {
@@ -323,14 +325,14 @@ export class MemoryAdapter implements BrokerAdapter {
           throw new InvalidInputError(`${destinationName} has partitions 0 to ${logs.length - 1}; got ${target.partition}`);
         }
         if (!/^\d{1,15}$/.test(target.offset)) throw new InvalidInputError(`Offset ${JSON.stringify(target.offset)} is not a number`);
-        offsets = logs.map((l, p) => cursor.committed[p] ?? l.high);
+        offsets = logs.map((l, p) => committed[p] ?? l.high);
         offsets[target.partition] = Math.min(Math.max(Number(target.offset), log.low), log.high);
         break;
       }
       default:
         throw new InvalidInputError('Unknown offset reset target');
     }
-    cursor.reset(offsets);
+    this.broker.cursor(this.broker.group(groupName), destination).reset(offsets);
   }
 
   async listPending(destination: string, group: string, limit: number): Promise<PendingEntry[]> {

@@ -118,7 +118,24 @@ describe('consumer groups and lag', () => {
     expect(p0?.lag).toBe(Number(p0?.end));
     await adapter.resetOffsets('g', 't', { kind: 'latest' });
     expect((await adapter.describeConsumerGroup('g', 't')).lag).toBe(0);
-    await expect(adapter.resetOffsets('nope', 't', { kind: 'latest' })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(adapter.resetOffsets('g', 'missing', { kind: 'latest' })).rejects.toBeInstanceOf(NotFoundError);
+    await adapter.close();
+  });
+
+  it('resetOffsets of a group with no positions yet creates them, as Kafka does; an invalid target creates nothing', async () => {
+    const adapter = createMemoryAdapter();
+    await adapter.createDestination('t', { partitions: 2 });
+    await adapter.publish('t', Array.from({ length: 5 }, (_, i) => ({ key: `k${i}`, value: new Uint8Array([i]), headers: {} })));
+    await expect(adapter.resetOffsets('fresh', 't', { kind: 'timestamp', timestamp: new Date(Number.NaN) })).rejects.toBeInstanceOf(InvalidInputError);
+    expect((await adapter.listConsumerGroups('t')).map((g) => g.name)).toEqual([]);
+    await adapter.resetOffsets('fresh', 't', { kind: 'earliest' });
+    const group = await adapter.describeConsumerGroup('fresh', 't');
+    expect(group.lag).toBe(5);
+    expect(group.members).toBe(0);
+    const consumer = adapter.createConsumer({ group: 'fresh' });
+    await consumer.subscribe(['t']);
+    expect((await drain(consumer, 5)).map((m) => m.value[0]).sort()).toEqual([0, 1, 2, 3, 4]);
+    await consumer.close();
     await adapter.close();
   });
 
