@@ -32,6 +32,8 @@ import { deleteMessages, release, type HeldMessage } from './visibility';
 const NATIVE_RATE_MIN = 1;
 const NATIVE_RATE_MAX = 500;
 const PROGRESS_INTERVAL_MS = 250;
+/** How long a native move waits for messages held in flight (e.g. by a browse) to become visible again. */
+const IN_FLIGHT_WAIT_MS = 15_000;
 
 interface NativeState {
   mode: 'native';
@@ -262,6 +264,22 @@ async function runNative(
   }
 }
 
+/**
+ * Waits until no message of the source is in flight (a browse holds messages invisible for its few
+ * seconds). ElasticMQ's move task moves an in-flight message but keeps it invisible on the
+ * destination, out of every count, until its visibility timeout ends — the browse's release then
+ * fails, as the receipt is gone. False when some are still in flight after IN_FLIGHT_WAIT_MS.
+ */
+async function noneInFlight(connection: SqsConnection, queue: string, signal: AbortSignal): Promise<boolean> {
+  const deadline = Date.now() + IN_FLIGHT_WAIT_MS;
+  for (;;) {
+    const attributes = await connection.attributes(queue, ['ApproximateNumberOfMessagesNotVisible'], signal);
+    if (Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0) === 0) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(200, signal);
+  }
+}
+
 async function startTask(
   connection: SqsConnection,
   request: RedriveRequest,
@@ -270,6 +288,8 @@ async function startTask(
   movedBefore: number,
   context: RedriveContext,
 ): Promise<NativeState | null> {
+  // Still in flight: the manual path (receive → send → delete) moves them once they are visible.
+  if (!(await noneInFlight(connection, queueNameFromArn(sourceArn), context.signal))) return null;
   const startedAfter = Date.now();
   let handle: string | undefined;
   try {

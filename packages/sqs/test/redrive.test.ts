@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Headers, fromUtf8, utf8, type CheckpointStore, type Message, type RedriveProgress, type RedriveRequest } from '@mailroom/core';
 import type { SqsAdapter } from '../src';
-import { testAdapter, uniqueName } from './helpers';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { testAdapter, testConfig, uniqueName } from './helpers';
 
 function memoryCheckpoint(): CheckpointStore & { state: unknown } {
   const store = {
@@ -212,4 +213,33 @@ describe('redrive on ElasticMQ', () => {
     expect(await depth(dlq)).toBe(0);
     expect((await drain(work, 2)).sort()).toEqual(['moved-by-sqs', 'written-by-mailroom']);
   });
+
+  it('redrive all while a browse holds dead letters in flight: the move waits, so each is back on the origin visible at once', async () => {
+    const dlq = await create(uniqueName('dlq'));
+    const work = await create(uniqueName('work'), { deadLetter: { destination: dlq, maxDeliveries: 5 } });
+    const producer = adapter.createProducer();
+    for (const text of ['a', 'b', 'c']) await producer.send(dlq, msg(text, { [Headers.deadLetterOrigin]: work }));
+    await producer.close();
+    // As a browse does: receive with a visibility timeout (here 2 s), so the messages are in flight.
+    const config = testConfig();
+    const sqs = new SQSClient({ endpoint: config.endpoint!, region: config.region!, credentials: config.credentials! });
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: dlq }));
+    const held = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 3 }));
+    expect(held.Messages?.length ?? 0).toBeGreaterThan(0);
+
+    const checkpoint = memoryCheckpoint();
+    const report = await adapter.redrive(
+      { taskId: uniqueName('task'), source: dlq, target: null, selection: { kind: 'all' }, ratePerSecond: null, dryRun: false },
+      { signal: new AbortController().signal, checkpoint, onProgress: () => {} },
+    );
+    expect(report).toMatchObject({ outcome: 'completed', moved: 3, failed: 0 });
+    expect(await depth(dlq)).toBe(0);
+    // Visible on the origin at once: ElasticMQ's move task keeps an in-flight message invisible
+    // on the origin (and out of its counts) until the browse's timeout runs out.
+    const { QueueUrl: workUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: work }));
+    const visible = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: workUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    sqs.destroy();
+    expect(visible.Attributes?.ApproximateNumberOfMessages).toBe('3');
+    expect((await drain(work, 3)).sort()).toEqual(['a', 'b', 'c']);
+  }, 60_000);
 });
