@@ -39,6 +39,8 @@ export interface BrokerKit {
   consumeBacklog?(destination: string): Promise<void>;
   /** Messages stored on a DLQ, by the broker's count. */
   depth(destination: string): Promise<number>;
+  /** Messages a consumer could receive now (SQS: not those in flight), where that differs from depth. */
+  visibleDepth?(destination: string): Promise<number>;
   /** A consumer group on `destination` that is behind, or null where the broker has no groups. */
   makeLaggingGroup(destination: string): Promise<LaggingGroup | null>;
   /** The group's lag, from the broker, now. */
