@@ -59,11 +59,11 @@ const views: { name: string; open: (page: Page) => Promise<void> }[] = [
     name: 'live tail with a message',
     open: async (p) => {
       await p.goto(d('/tail'));
-      await expect(p.getByRole('status', { name: 'Tail status: Live' })).toBeVisible();
+      await expect(p.getByRole('status', { name: 'Tail status: Live' })).toBeVisible({ timeout: 30_000 });
       await expect(async () => {
         await kit.publish(orders, { key: 'tail-probe', headers: {}, value: Buffer.from('{"probe":true}') });
-        await expect(p.getByRole('grid', { name: 'Tailed messages' })).toBeVisible({ timeout: 1_500 });
-      }).toPass({ timeout: 20_000 });
+        await expect(p.getByRole('grid', { name: 'Tailed messages' })).toBeVisible({ timeout: 3_000 });
+      }).toPass({ timeout: 45_000 });
     },
   },
   { name: 'consumers', open: async (p) => { await p.goto(d('/consumers')); } },

@@ -97,6 +97,6 @@ test('a broker stopped mid-session shows as unavailable within 5 s and recovers 
   // The restarted server is empty (no persistence): what is added now shows in the list again.
   await addStream(stream);
   await openConnection(page, connection.name);
-  await expect(grid.getByRole('link', { name: stream, exact: true })).toBeVisible({ timeout: 15_000 });
+  await expect(grid.getByRole('link', { name: stream, exact: true })).toBeVisible({ timeout: 30_000 });
   await shot(page, info, '5 destinations back');
 });
