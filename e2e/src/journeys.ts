@@ -4,7 +4,7 @@ import { Headers } from '@mailroom/core';
 import { serverApi } from './api';
 import type { BrokerKit, NativeMessage } from './brokers/kit';
 import { CONNECTIONS, runId, type BrokerName } from './env';
-import { confirmPeekIfAsked, definition, destinationTab, findDestination, openConnection, shot } from './ui';
+import { confirmPeekIfAsked, definition, destinationTab, findDestination, openConnection, settled, shot } from './ui';
 
 /** Where the live tail's rows are. */
 const tailGrid = (page: Page): Locator => page.getByRole('grid', { name: 'Tailed messages' });
@@ -195,10 +195,13 @@ export function defineBrokerJourneys(broker: BrokerName, makeKit: () => BrokerKi
       await openConnection(page, connection.name);
       await page.getByRole('navigation', { name: 'Connections' }).getByRole('link', { name: 'Dead letters' }).click();
       const links = page.getByRole('region', { name: 'Dead-letter queues' });
+      // RabbitMQ lists queues from the management API (seconds behind, more under load); a fetch
+      // may itself take seconds, so each try lets it finish before reloading.
       await expect(async () => {
         await page.reload();
+        await settled(page);
         await expect(links.getByRole('link', { name: dlq, exact: true })).toBeVisible({ timeout: 3_000 });
-      }).toPass({ timeout: 30_000 });
+      }).toPass({ timeout: 75_000, intervals: [1_000, 2_000, 3_000] });
       await shot(page, info, '1 dead-letter queues');
       await links.getByRole('link', { name: dlq, exact: true }).click();
       await expect(page.getByRole('heading', { name: dlq, level: 1 })).toBeVisible();

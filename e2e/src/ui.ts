@@ -24,6 +24,11 @@ export async function openConnection(page: Page, connectionName: string): Promis
   await expect(page.getByRole('heading', { name: connectionName, level: 1 })).toBeVisible();
 }
 
+/** Nothing on the page is loading (the app marks loading regions aria-busy). */
+export async function settled(page: Page): Promise<void> {
+  await expect(page.locator('[aria-busy="true"]')).toHaveCount(0, { timeout: 30_000 });
+}
+
 /** Finds a destination by typing in the search box and opens it. */
 export async function findDestination(page: Page, name: string): Promise<void> {
   const search = page.getByRole('searchbox', { name: 'Search destinations' });
@@ -33,14 +38,16 @@ export async function findDestination(page: Page, name: string): Promise<void> {
   // The server caches the list for a second, and RabbitMQ's list comes from the management API,
   // whose statistics lag seconds behind (more on a busy broker): a destination made just before
   // may need several refetches. Each retry reloads, so the list is fetched again.
+  // Under load one fetch may take seconds: let it finish (no skeleton busy) before judging the list.
   let attempt = 0;
   await expect(async () => {
     if (attempt++ > 0) {
       await page.reload();
       await search.fill(name);
     }
+    await settled(page);
     await expect(link).toBeVisible({ timeout: 3_000 });
-  }).toPass({ timeout: 60_000, intervals: [1_000, 2_000, 3_000] });
+  }).toPass({ timeout: 75_000, intervals: [1_000, 2_000, 3_000] });
   await link.click();
   await expect(page.getByRole('heading', { name, level: 1 })).toBeVisible();
 }
