@@ -46,8 +46,9 @@ export class FeederProcess {
     return feeder;
   }
 
+  /** Idempotent: a second call returns the same result. */
   async stop(): Promise<FeederResult> {
-    if (this.child.exitCode === null) this.child.kill('SIGTERM');
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
     const code = await this.exited;
     const line = this.stdout.split('\n').find((l) => l.startsWith('{'));
     if (code !== 0 || !line) throw new Error(`feeder failed (exit ${code}): ${this.stderr.slice(-2000)}`);

@@ -24,7 +24,10 @@ export async function createLiveDestination(config: BenchConfig, broker: Broker,
   switch (broker) {
     case 'kafka': {
       const kafka = kafkaClient(e);
-      await createTopics(kafka, [{ topic: name, partitions: KAFKA_LIVE_PARTITIONS }]);
+      await createTopics(kafka, [{ topic: name, partitions: KAFKA_LIVE_PARTITIONS }]).catch(async (error: unknown) => {
+        await deleteTopics(kafka, [name]).catch(() => undefined);
+        throw error;
+      });
       // A tail starts at the end: nothing to empty.
       return { broker, name, purge: async () => undefined, remove: () => deleteTopics(kafka, [name]) };
     }

@@ -23,9 +23,12 @@ export async function runLatency(ctx: BenchContext): Promise<void> {
   const durationMs = config.latencySeconds * 1000;
   await forEachBroker(ctx, 'latency', BROKERS, async (broker) => {
     const destination = await createLiveDestination(config, broker, 'latency');
-    const server = await ServerProcess.start(config, { brokers: [broker], label: `latency-${broker}` });
-    const sender = await rawSender(broker, config.endpoints, destination.name);
+    let server: ServerProcess | null = null;
+    let sender: Awaited<ReturnType<typeof rawSender>> | null = null;
     try {
+      server = await ServerProcess.start(config, { brokers: [broker], label: `latency-${broker}` });
+      const liveSender = await rawSender(broker, config.endpoints, destination.name);
+      sender = liveSender;
       const client = mailroomClient(server.url);
       const latencies: number[] = [];
       let runStarted = Number.POSITIVE_INFINITY;
@@ -49,7 +52,7 @@ export async function runLatency(ctx: BenchContext): Promise<void> {
       await waitUntil(
         `the ${broker} tail to deliver a probe`,
         async () => {
-          await sender.send([messageValue(-1, { sentAt: -1 })]);
+          await liveSender.send([messageValue(-1, { sentAt: -1 })]);
           return probes > 0;
         },
         30_000,
@@ -59,7 +62,7 @@ export async function runLatency(ctx: BenchContext): Promise<void> {
       runStarted = nowMs();
       server.profileWindow(`latency ${broker}`);
       const { sent, errors } = await paced(rate, durationMs, (first, count) =>
-        sender.send(Array.from({ length: count }, (_, i) => messageValue(first + i, { sentAt: nowMs() }))),
+        liveSender.send(Array.from({ length: count }, (_, i) => messageValue(first + i, { sentAt: nowMs() }))),
       );
       server.endProfileWindow();
       if (errors.length > 0) throw new Error(`the producer failed: ${String(errors[0])}`);
@@ -81,12 +84,12 @@ export async function runLatency(ctx: BenchContext): Promise<void> {
         ratio: null,
         target: `p99 < ${TARGET_P99_MS} ms`,
         met: latencies.length > 0 && p99 < TARGET_P99_MS && measuredArrived >= sent,
-        details: { 'p50 ms': p50, 'p90 ms': percentile(latencies, 90), 'max ms': percentile(latencies, 100), samples: latencies.length, producer: sender.label },
+        details: { 'p50 ms': p50, 'p90 ms': percentile(latencies, 90), 'max ms': percentile(latencies, 100), samples: latencies.length, producer: liveSender.label },
         notes,
       });
     } finally {
-      await sender.close().catch(() => undefined);
-      await server.stop();
+      await sender?.close().catch(() => undefined);
+      await server?.stop();
       await destination.remove().catch((error: unknown) => ctx.log(`  cleanup of ${destination.name} failed: ${String(error)}`));
     }
   });

@@ -33,6 +33,8 @@ interface Pair {
   originCount(): Promise<number>;
   /** How many are still in the DLQ. */
   dlqCount(): Promise<number>;
+  /** Deletes both, right after the check, so at most one pair's messages sit on the broker. */
+  remove(): Promise<void>;
 }
 
 interface BrokerKit {
@@ -68,7 +70,7 @@ function kafkaKit(config: BenchConfig, prefix: string): BrokerKit {
       await producer.connect();
       await produceCount(producer, dlq, n, (i) => messageValue(i), { headers: { 'x-mailroom-origin': origin } });
       await producer.disconnect();
-      return { origin, dlq, originCount: () => count(origin), dlqCount: () => count(dlq) };
+      return { origin, dlq, originCount: () => count(origin), dlqCount: () => count(dlq), remove: () => deleteTopics(kafka, [origin, dlq]) };
     },
     rawLoopLabel: 'kafkajs consume → produce (acks all) → commit loop',
     async rawLoop(pair, n) {
@@ -120,7 +122,17 @@ function rabbitKit(config: BenchConfig, prefix: string): BrokerKit {
       await channel.assertQueue(origin, { durable: true, arguments: { 'x-queue-type': 'classic', 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq } });
       await fillRabbitQueue(channel, dlq, n, (i) => messageValue(i));
       await channel.close();
-      return { origin, dlq, originCount: async () => queueDepth(await connection(), origin), dlqCount: async () => queueDepth(await connection(), dlq) };
+      return {
+        origin,
+        dlq,
+        originCount: async () => queueDepth(await connection(), origin),
+        dlqCount: async () => queueDepth(await connection(), dlq),
+        remove: async () => {
+          const ch = await (await connection()).createChannel();
+          for (const q of [origin, dlq]) await ch.deleteQueue(q).catch(() => undefined);
+          await ch.close().catch(() => undefined);
+        },
+      };
     },
     rawLoopLabel: 'amqplib consume → publish (confirm) → ack loop',
     async rawLoop(pair, n) {
@@ -189,7 +201,7 @@ function redisKit(config: BenchConfig, prefix: string): BrokerKit {
       await redis.xadd(origin, '*', 'value', 'seed');
       await redis.xtrim(origin, 'MAXLEN', 0);
       await fillStream(redis, dlq, n, (i) => messageValue(i));
-      return { origin, dlq, originCount: () => redis.xlen(origin), dlqCount: () => redis.xlen(dlq) };
+      return { origin, dlq, originCount: () => redis.xlen(origin), dlqCount: () => redis.xlen(dlq), remove: async () => void (await redis.unlink(origin, dlq)) };
     },
     rawLoopLabel: 'ioredis XRANGE → MULTI(XADD…, XDEL) loop',
     async rawLoop(pair) {
@@ -231,7 +243,7 @@ function sqsKit(config: BenchConfig, prefix: string): BrokerKit {
       urls.set(origin, originUrl).set(dlq, dlqUrl);
       arns.set(origin, await queueArn(sqs, originUrl)).set(dlq, dlqArn);
       await fillSqsQueue(sqs, dlqUrl, n, (i) => messageValue(i));
-      return { origin, dlq, originCount: () => total(origin), dlqCount: () => total(dlq) };
+      return { origin, dlq, originCount: () => total(origin), dlqCount: () => total(dlq), remove: () => deleteQueues(sqs, [origin, dlq]) };
     },
     rawLoopLabel: 'SDK receive → send batch → delete batch, 10 loops',
     async rawLoop(pair, n) {
@@ -359,6 +371,7 @@ export async function runRedrive(ctx: BenchContext): Promise<void> {
         const [atOrigin, left] = await Promise.all([pair.originCount(), pair.dlqCount()]);
         const ok = kit.copies ? atOrigin >= count : atOrigin === count && left === 0;
         if (!ok) notes.push(`${what}: ${atOrigin} at the origin and ${left} left in the DLQ (expected ${count}${kit.copies ? ' or more' : ' and 0'}).`);
+        await pair.remove();
       };
 
       const mailroomPair = await kit.pair('mailroom', count);

@@ -65,7 +65,9 @@ export async function runScan(ctx: BenchContext): Promise<void> {
     const name = uniqueName('scan');
     let rawScan: () => Promise<number>;
     let rawLabel: string;
-    let remove: () => Promise<void>;
+    let remove: () => Promise<void> = async () => undefined;
+    let server: ServerProcess | null = null;
+    try {
     const fillStarted = performance.now();
     if (broker === 'kafka') {
       const kafka = kafkaClient(config.endpoints);
@@ -114,8 +116,7 @@ export async function runScan(ctx: BenchContext): Promise<void> {
       };
     }
     ctx.log(`  filled ${count} records in ${((performance.now() - fillStarted) / 1000).toFixed(1)} s`);
-    const server = await ServerProcess.start(config, { brokers: [broker], label: `scan-${broker}` });
-    try {
+      server = await ServerProcess.start(config, { brokers: [broker], label: `scan-${broker}` });
       const client = mailroomClient(server.url);
       const notes: string[] = [];
       const rawMs: number[] = [];
@@ -171,7 +172,7 @@ export async function runScan(ctx: BenchContext): Promise<void> {
         notes,
       });
     } finally {
-      await server.stop();
+      await server?.stop();
       await remove().catch((error: unknown) => ctx.log(`  cleanup of ${name} failed: ${String(error)}`));
     }
   });

@@ -48,11 +48,16 @@ export async function runTail(ctx: BenchContext): Promise<void> {
   const windowMs = config.tailSeconds * 1000;
   await forEachBroker(ctx, 'tail', BROKERS, async (broker: Broker) => {
     const destination = await createLiveDestination(config, broker, 'tail');
-    const server = await ServerProcess.start(config, { brokers: [broker], label: `tail-${broker}` });
+    let server: ServerProcess | null = null;
+    // Stopped in `finally` too, so a failure never leaves a full-speed producer running.
+    const feeders: FeederProcess[] = [];
     try {
+      server = await ServerProcess.start(config, { brokers: [broker], label: `tail-${broker}` });
+      const idleRss = server.rssBytes();
       // Raw client first.
       const raw = new Counter();
       const rawFeeder = await FeederProcess.start(config, { broker, destination: destination.name });
+      feeders.push(rawFeeder);
       const watcher = await startWatcher(broker, config.endpoints, destination.name, (values) => raw.add(values.length));
       await waitUntil(`raw ${broker} consumer to receive`, () => raw.total > 0, 60_000);
       await sleep(WARM_UP_MS);
@@ -82,6 +87,7 @@ export async function runTail(ctx: BenchContext): Promise<void> {
       });
       await sub.opened;
       const feeder = await FeederProcess.start(config, { broker, destination: destination.name });
+      feeders.push(feeder);
       server.startRssWindow();
       const delivering = await waitUntil(`the ${broker} tail to deliver`, () => mailroom.total > 0, FIRST_DELIVERY_MS).catch(() => false);
       await sleep(WARM_UP_MS);
@@ -148,11 +154,12 @@ export async function runTail(ctx: BenchContext): Promise<void> {
         ratio: null,
         target: '< 300 MB',
         met: rss.peakBytes < RSS_TARGET_BYTES,
-        details: { 'RSS samples': rss.samples, 'process high-water MB': (server.hwmBytes() ?? 0) / 1048576 },
+        details: { 'RSS after start MB': (idleRss ?? 0) / 1048576, 'RSS samples': rss.samples, 'process high-water MB': (server.hwmBytes() ?? 0) / 1048576 },
         notes: [],
       });
     } finally {
-      await server.stop();
+      await Promise.all(feeders.map((f) => f.stop().catch(() => undefined)));
+      await server?.stop();
       await destination.remove().catch((error: unknown) => ctx.log(`  cleanup of ${destination.name} failed: ${String(error)}`));
     }
   });

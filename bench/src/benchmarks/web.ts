@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { chromium, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import type { BenchConfig } from '../config';
 import { forEachBroker, type BenchContext } from '../context';
 import { createLiveDestination } from '../fixtures';
@@ -116,13 +116,17 @@ export async function runWeb(ctx: BenchContext): Promise<void> {
       notes: [],
     });
     await forEachBroker(ctx, 'web', ['redis'], async (broker) => {
-      const destination = await createLiveDestination(config, broker, 'web');
-      const server = await ServerProcess.start(config, { brokers: [broker], label: 'web', webDist: dist });
       const executablePath = process.env.BENCH_CHROMIUM ?? '/usr/bin/chromium';
       if (!existsSync(executablePath)) throw new Error(`no Chromium at ${executablePath} (set BENCH_CHROMIUM)`);
-      const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
-      const sender = await rawSender(broker, config.endpoints, destination.name);
+      const destination = await createLiveDestination(config, broker, 'web');
+      let server: ServerProcess | null = null;
+      let browser: Browser | null = null;
+      let sender: Awaited<ReturnType<typeof rawSender>> | null = null;
       try {
+        server = await ServerProcess.start(config, { brokers: [broker], label: 'web', webDist: dist });
+        browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+        const liveSender = await rawSender(broker, config.endpoints, destination.name);
+        sender = liveSender;
         const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
         const pageErrors: string[] = [];
         page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -139,7 +143,7 @@ export async function runWeb(ctx: BenchContext): Promise<void> {
         const liveMs = performance.now() - loadStarted;
         // The tail positions at the stream's end after it opened: one probe message first.
         await waitUntil('the probe message in the page', async () => {
-          await sender.send([messageValue(-1)]);
+          await liveSender.send([messageValue(-1)]);
           return (await tailCounts(page)).received > 0;
         }, 30_000, 500);
         const before = (await tailCounts(page)).received;
@@ -147,7 +151,7 @@ export async function runWeb(ctx: BenchContext): Promise<void> {
         const sendStarted = performance.now();
         server.profileWindow('web tail');
         for (let from = 0; from < WEB_TAIL_MESSAGES; from += 1000) {
-          await sender.send(Array.from({ length: Math.min(1000, WEB_TAIL_MESSAGES - from) }, (_, i) => messageValue(from + i)));
+          await liveSender.send(Array.from({ length: Math.min(1000, WEB_TAIL_MESSAGES - from) }, (_, i) => messageValue(from + i)));
         }
         const sendMs = performance.now() - sendStarted;
         // Done when the page received all of them, or (had the server skipped some for a slow
@@ -227,9 +231,9 @@ export async function runWeb(ctx: BenchContext): Promise<void> {
           notes: [],
         });
       } finally {
-        await sender.close().catch(() => undefined);
-        await browser.close();
-        await server.stop();
+        await sender?.close().catch(() => undefined);
+        await browser?.close();
+        await server?.stop();
         await destination.remove().catch(() => undefined);
       }
     });
