@@ -1,4 +1,4 @@
-import { ForbiddenError } from '@mailroom/core';
+import { ForbiddenError, sleep } from '@mailroom/core';
 import type { Connection } from '../connections/connection';
 import type { Context } from './trpc';
 
@@ -16,18 +16,7 @@ export function writable(ctx: Context, id: string, action: string): Connection {
 }
 
 /** Resolves after `ms`, or earlier when `signal` aborts. */
-export function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
+export const pause = sleep;
 
 /**
  * Waits until `register`'s wake function is called, `timeoutMs` passes (when given) or `signal`
