@@ -41,7 +41,7 @@ import { toKafkaMessage, type DeadLetterContext } from './codec';
 import { resolveConfig, type KafkaAdapterConfig, type ResolvedKafkaConfig } from './config';
 import { KafkaMessageConsumer } from './consumer';
 import { DeadLetterNaming } from './dead-letters';
-import { guarded, toMailroomError } from './errors';
+import { guarded, retryWhileCoordinatorMoves, toMailroomError } from './errors';
 import { describeGroup, groupOverviews, listGroups, resetGroupOffsets, topicsOf, watermarksFor, type GroupOverview } from './groups';
 import { KafkaMessageProducer, ProducerHandle } from './producer';
 import type { PartitionOffsets } from './raw';
@@ -127,7 +127,8 @@ export class KafkaAdapter implements BrokerAdapter {
 
   private op<T>(what: string, run: () => Promise<T>, timeoutMs = this.config.operationTimeoutMs): Promise<T> {
     if (this.closed) return Promise.reject(new ClientClosedError('Kafka adapter'));
-    return guarded(what, timeoutMs, run);
+    // Every adapter operation is a read or repeats safely (offsets committed are explicit).
+    return guarded(what, timeoutMs, () => retryWhileCoordinatorMoves(run));
   }
 
   private async admin(): Promise<Admin> {

@@ -30,10 +30,11 @@ const UNAVAILABLE_NAMES = new Set([
   'KafkaJSTopicMetadataNotLoaded',
 ]);
 
+/** A group's coordinator is loading or moved (kafkajs's names for codes 14-16): asking again shortly succeeds. */
+const COORDINATOR_MOVING = new Set(['GROUP_LOAD_IN_PROGRESS', 'GROUP_COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR_FOR_GROUP']);
+
 const UNAVAILABLE_TYPES = new Set([
-  'COORDINATOR_NOT_AVAILABLE',
-  'COORDINATOR_LOAD_IN_PROGRESS',
-  'NOT_COORDINATOR',
+  ...COORDINATOR_MOVING,
   'LEADER_NOT_AVAILABLE',
   'NOT_LEADER_FOR_PARTITION',
   'NOT_LEADER_OR_FOLLOWER',
@@ -126,6 +127,27 @@ export function toMailroomError(error: unknown, what: string): MailroomError {
     return new BrokerUnavailableError(`Kafka: ${what} failed after retries: ${detail}`, { cause: error });
   }
   return new MailroomError('UNAVAILABLE', `Kafka: ${what} failed: ${detail}`, { cause: error });
+}
+
+export function isCoordinatorMoving(error: unknown): boolean {
+  const type = protocolType(error);
+  return type !== undefined && COORDINATOR_MOVING.has(type);
+}
+
+/**
+ * Runs `op` again while the group coordinator is loading or moving (a broker that just started,
+ * a partition of __consumer_offsets changing leader): kafkajs's admin calls do not retry that.
+ * Only for operations that are safe to repeat.
+ */
+export async function retryWhileCoordinatorMoves<T>(op: () => Promise<T>, attempts = 6, firstDelayMs = 100): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await op();
+    } catch (error) {
+      if (attempt >= attempts || !isCoordinatorMoving(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, firstDelayMs * 2 ** (attempt - 1)));
+    }
+  }
 }
 
 /** Runs `op`, bounded by `timeoutMs`, mapping kafkajs errors to typed Mailroom errors. */
