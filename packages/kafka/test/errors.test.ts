@@ -3,9 +3,11 @@ import { KafkaJSNonRetriableError, KafkaJSProtocolError } from 'kafkajs';
 import { BrokerUnavailableError } from '@mailroom/core';
 import { retryWhileCoordinatorMoves, toMailroomError } from '../src/errors';
 
-// kafkajs's own error objects, as its admin client throws them when the group coordinator moves.
-const notCoordinator = () => new KafkaJSProtocolError({ type: 'NOT_COORDINATOR_FOR_GROUP', code: 16, retriable: true, message: 'This is not the correct coordinator for this group' });
-const loading = () => new KafkaJSProtocolError({ type: 'GROUP_LOAD_IN_PROGRESS', code: 14, retriable: true, message: "The coordinator is loading and hence can't process requests for this group" });
+// kafkajs's own error objects, as its admin client throws them when the group coordinator moves
+// (its typings take an Error; at runtime it reads type, code and retriable from the error entry).
+const protocolError = (type: string, code: number, message: string) => new KafkaJSProtocolError(Object.assign(new Error(message), { type, code, retriable: true }));
+const notCoordinator = () => protocolError('NOT_COORDINATOR_FOR_GROUP', 16, 'This is not the correct coordinator for this group');
+const loading = () => protocolError('GROUP_LOAD_IN_PROGRESS', 14, "The coordinator is loading and hence can't process requests for this group");
 
 describe('coordinator moves', () => {
   it('maps kafkajs coordinator errors (wrapped or not) to BrokerUnavailableError', () => {
@@ -28,7 +30,7 @@ describe('coordinator moves', () => {
     expect(calls).toBe(3);
 
     let other = 0;
-    const unknownTopic = new KafkaJSProtocolError({ type: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3, retriable: true, message: 'no such topic' });
+    const unknownTopic = protocolError('UNKNOWN_TOPIC_OR_PARTITION', 3, 'no such topic');
     await expect(retryWhileCoordinatorMoves(async () => {
       other++;
       throw unknownTopic;
