@@ -27,6 +27,12 @@ export interface DestinationSummary {
   deadLetterSources: string[];
   /** Broker-specific facts for display: type, retention, cleanup policy, MAXLEN, FIFO... */
   attributes: Record<string, AttributeValue>;
+  /**
+   * How long a message waits here before it is delivered or moves on, where the broker
+   * declares it: a delay queue's delay, a message TTL that dead-letters onward (a retry stage).
+   * Absent or null when there is none.
+   */
+  deliveryDelayMs?: number | null;
 }
 
 export interface PartitionInfo {

@@ -12,7 +12,7 @@ function facts(overrides: Partial<DestinationFacts> & { destination: string }): 
     consumed: true,
     deadLetter: { target: `${overrides.destination}.dlq`, reachable: true, via: 'naming convention' },
     ack: { delivered: 10, overdue: 0, oldestUnackedMs: null, source: 'test' },
-    identity: { sampled: 10, withIdentity: 10, duplicateIds: [], dedupedByConsumers: null },
+    identity: { sampled: 10, withIdentity: 10, duplicateIds: [], consumers: null },
     retry: null,
     monitoring: { rules: ['max lag 100'], exported: true },
     ...overrides,
@@ -73,7 +73,7 @@ describe('scoreFitness', () => {
   it('fills {destination} into every hint, and takes hints per destination', () => {
     const report = scoreFitness(
       [
-        facts({ destination: 'a', identity: { sampled: 2, withIdentity: 1, duplicateIds: [], dedupedByConsumers: null } }),
+        facts({ destination: 'a', identity: { sampled: 2, withIdentity: 1, duplicateIds: [], consumers: null } }),
         facts({ destination: 'b', deadLetter: { target: null, reachable: false, via: null }, ack: { delivered: 2, overdue: 1, oldestUnackedMs: 5_000, source: 't' } }),
       ],
       (f) => (f.destination === 'a' ? { identity: 'set a message id on {destination} ({destination})' } : { deadLetter: 'x-dlx on {destination}', acknowledgment: 'ack {destination}' }),
@@ -129,7 +129,7 @@ describe('evidence', () => {
       stored('3', { [Headers.idempotencyKey]: 'b' }),
       stored('4', {}),
     ];
-    expect(identityFromSample(sample)).toEqual({ sampled: 4, withIdentity: 3, duplicateIds: ['a'], dedupedByConsumers: null });
+    expect(identityFromSample(sample)).toEqual({ sampled: 4, withIdentity: 3, duplicateIds: ['a'], consumers: null });
   });
 
   it('accepts only growing recorded delays as backoff', () => {

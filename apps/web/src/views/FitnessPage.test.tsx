@@ -13,7 +13,7 @@ function facts(destination: string, over: Partial<DestinationFacts> = {}): Desti
     consumed: true,
     deadLetter: { target: `${destination}.dlq`, reachable: true, via: 'naming convention' },
     ack: { delivered: 10, overdue: 0, oldestUnackedMs: null, source: 'pending entries' },
-    identity: { sampled: 5, withIdentity: 5, duplicateIds: [], dedupedByConsumers: null },
+    identity: { sampled: 5, withIdentity: 5, duplicateIds: [], consumers: null },
     retry: { failures: 4, retriedWithBackoff: 4, counterExamples: [] },
     monitoring: { rules: ['lag ≤ 100'], exported: true },
     ...over,

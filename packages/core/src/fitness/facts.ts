@@ -23,8 +23,22 @@ export interface IdentityFacts {
   withIdentity: number;
   /** Identities seen more than once in the sample. */
   duplicateIds: string[];
-  /** Duplicates the core idempotent wrapper reported skipping, when consumers report them. */
-  dedupedByConsumers: number | null;
+  /** Why nothing was sampled when messages exist (reads would have side effects); the consumers' reports may still judge it. */
+  notSampled?: string;
+  /** What consumers built on core's idempotent wrapper report for this destination; null when none does. */
+  consumers: ConsumerDedupeFacts | null;
+}
+
+export interface ConsumerDedupeFacts {
+  /** Consumer instances whose latest report is fresh. */
+  reporting: number;
+  /** Groups they belong to ("" for a destination without groups). */
+  groups: string[];
+  /** Groups consuming the destination that no idempotent consumer reports for: their duplicates go unchecked. */
+  groupsNotReporting: string[];
+  handled: number;
+  duplicates: number;
+  withoutIdentity: number;
 }
 
 export interface RetryFacts {
@@ -34,11 +48,17 @@ export interface RetryFacts {
   retriedWithBackoff: number;
   /** Short descriptions of failures that were not retried with backoff. */
   counterExamples: string[];
+  /** How the failures were judged when not one by one (e.g. from the retry topology), for the evidence line. */
+  basis?: string;
+  /** The destination's retry stages, when it has any: described, and whether their delays grow. */
+  stages?: { description: string; grow: boolean; why: string };
 }
 
 export interface DestinationFacts {
   destination: string;
   isDeadLetter: boolean;
+  /** The destination this one is a retry stage of (its messages wait here and go back); null otherwise. */
+  retryStageOf?: string | null;
   /** Has consumers or consumer groups: it carries work someone processes. */
   consumed: boolean;
   deadLetter: {

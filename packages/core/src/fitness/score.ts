@@ -1,5 +1,5 @@
 import { CRITERIA, type Criterion, type CriterionId } from './criteria';
-import { isUnknown, type DestinationFacts, type FitnessHints } from './facts';
+import { isUnknown, type ConsumerDedupeFacts, type DestinationFacts, type FitnessHints } from './facts';
 
 export type FitnessStatus = 'pass' | 'fail' | 'unknown';
 
@@ -62,6 +62,7 @@ function ackResult(f: DestinationFacts, c: Criterion, hints: FitnessHints): Dest
 
 function deadLetterResult(f: DestinationFacts, c: Criterion, hints: FitnessHints): DestinationResult {
   if (f.isDeadLetter) return na(f.destination, 'is itself a dead-letter queue');
+  if (f.retryStageOf) return na(f.destination, `is a retry stage of ${f.retryStageOf}: its messages go back to it`);
   if (!f.consumed) return na(f.destination, 'no consumers: not a work destination');
   const { target, reachable, via, unreachable } = f.deadLetter;
   if (target !== null && reachable) return judged(f.destination, 1, c.threshold, `dead letters go to ${target} (${via ?? 'configured'})`, '');
@@ -75,34 +76,61 @@ function deadLetterResult(f: DestinationFacts, c: Criterion, hints: FitnessHints
   return judged(f.destination, 0, c.threshold, evidence, fix);
 }
 
+function consumersText(c: ConsumerDedupeFacts): string {
+  const groups = c.groups.filter((g) => g !== '');
+  const of = groups.length > 0 ? ` in group${groups.length > 1 ? 's' : ''} ${groups.join(', ')}` : '';
+  const silent = c.groupsNotReporting.length > 0 ? `; group${c.groupsNotReporting.length > 1 ? 's' : ''} ${c.groupsNotReporting.join(', ')} report${c.groupsNotReporting.length > 1 ? '' : 's'} no deduplication` : '';
+  return `${c.reporting} idempotent consumer(s)${of} report ${c.handled} handled, ${c.duplicates} duplicate(s) skipped, ${c.withoutIdentity} without an id${silent}`;
+}
+
 function identityResult(f: DestinationFacts, c: Criterion, hints: FitnessHints): DestinationResult {
   if (f.isDeadLetter) return na(f.destination, 'is a dead-letter queue');
   if (isUnknown(f.identity)) return { destination: f.destination, status: 'unknown', score: null, evidence: f.identity.unknown, fix: null };
-  const { sampled, withIdentity, duplicateIds } = f.identity;
-  if (sampled === 0) return na(f.destination, 'no messages to sample');
-  const share = withIdentity / sampled;
-  const score = duplicateIds.length > 0 ? Math.min(share, 1 - duplicateIds.length / sampled) : share;
-  const dupes = duplicateIds.length > 0 ? `; ${duplicateIds.length} ids seen twice (e.g. ${duplicateIds.slice(0, 3).join(', ')})` : '';
-  const fix =
-    withIdentity < sampled
-      ? (hinted(hints.identity, f.destination) ?? `producers to ${f.destination} must set a message-id (or idempotency-key) header on every message`)
+  const { sampled, withIdentity, duplicateIds, consumers, notSampled } = f.identity;
+  const reported = consumers === null ? 0 : consumers.handled + consumers.duplicates;
+  if (sampled === 0 && reported === 0) {
+    if (notSampled !== undefined) return { destination: f.destination, status: 'unknown', score: null, evidence: notSampled, fix: null };
+    return na(f.destination, 'no messages to sample');
+  }
+  // Duplicates in the sample are handled when every group consuming it deduplicates (and says so).
+  const deduplicated = consumers !== null && consumers.reporting > 0 && consumers.groupsNotReporting.length === 0;
+  const sampleShare = sampled > 0 ? withIdentity / sampled : 1;
+  const reportShare = reported > 0 && consumers !== null ? (reported - consumers.withoutIdentity) / reported : 1;
+  const duplicateShare = duplicateIds.length > 0 && !deduplicated ? 1 - duplicateIds.length / sampled : 1;
+  const silentGroups = consumers?.groupsNotReporting ?? [];
+  // Duplicates one group skipped reach the groups that do not deduplicate too.
+  const reportedDuplicateShare = consumers !== null && consumers.duplicates > 0 && silentGroups.length > 0 ? 1 - consumers.duplicates / reported : 1;
+  const score = Math.min(sampleShare, reportShare, duplicateShare, reportedDuplicateShare);
+  const parts: string[] = [];
+  if (sampled > 0) {
+    const dupes = duplicateIds.length > 0 ? `; ${duplicateIds.length} ids seen twice (e.g. ${duplicateIds.slice(0, 3).join(', ')})${deduplicated ? ', skipped by the idempotent consumers' : ''}` : '';
+    parts.push(`${withIdentity} of ${sampled} sampled messages carry an id${dupes}`);
+  } else if (notSampled !== undefined) {
+    parts.push(`not sampled (${notSampled})`);
+  }
+  if (consumers !== null) parts.push(consumersText(consumers));
+  const missingIds = sampleShare < 1 || reportShare < 1;
+  const fix = missingIds
+    ? (hinted(hints.identity, f.destination) ?? `producers to ${f.destination} must set a message-id (or idempotency-key) header on every message`)
+    : silentGroups.length > 0
+      ? `deduplicate by message id in group${silentGroups.length > 1 ? 's' : ''} ${silentGroups.join(', ')} of ${f.destination} (core's idempotent wrapper, reporting to Mailroom); find why producers send duplicates`
       : `deduplicate by message id in the consumers of ${f.destination} (e.g. core's idempotent wrapper); find why producers send duplicates`;
-  return judged(f.destination, score, c.threshold, `${withIdentity} of ${sampled} sampled messages carry an id${dupes}`, fix);
+  return judged(f.destination, score, c.threshold, parts.join('; '), fix);
 }
 
 function retryResult(f: DestinationFacts, c: Criterion, hints: FitnessHints): DestinationResult {
+  if (f.retryStageOf) return na(f.destination, `is a retry stage of ${f.retryStageOf}: judged with it`);
   if (f.retry === null) return na(f.destination, 'no failed deliveries observed');
   if (isUnknown(f.retry)) return { destination: f.destination, status: 'unknown', score: null, evidence: f.retry.unknown, fix: null };
-  const { failures, retriedWithBackoff, counterExamples } = f.retry;
+  const { failures, retriedWithBackoff, counterExamples, basis, stages } = f.retry;
   if (failures === 0) return na(f.destination, 'no failed deliveries observed');
   const examples = counterExamples.length > 0 ? `; e.g. ${counterExamples.slice(0, 2).join('; ')}` : '';
-  return judged(
-    f.destination,
-    retriedWithBackoff / failures,
-    c.threshold,
-    `${retriedWithBackoff} of ${failures} failed messages were retried with growing delays before dead-lettering${examples}`,
-    hinted(hints.retry, f.destination) ?? `retry failures of ${f.destination} with exponential backoff and jitter before dead-lettering (e.g. core's handleWithRetry)`,
-  );
+  const how = basis !== undefined ? ` (${basis})` : '';
+  const fix =
+    stages !== undefined && !stages.grow
+      ? `make the retry stages of ${f.destination} wait longer each time, and send failures through them before dead-lettering: ${stages.why}`
+      : (hinted(hints.retry, f.destination) ?? `retry failures of ${f.destination} with exponential backoff and jitter before dead-lettering (e.g. core's handleWithRetry)`);
+  return judged(f.destination, retriedWithBackoff / failures, c.threshold, `${retriedWithBackoff} of ${failures} failed messages were retried with growing delays before dead-lettering${examples}${how}`, fix);
 }
 
 function monitoringResult(f: DestinationFacts, c: Criterion): DestinationResult {
