@@ -52,6 +52,15 @@ function queueAttributes(queue: MgmtQueue): Record<string, AttributeValue> {
   return attributes;
 }
 
+/** A queue's message TTL from its argument or effective policy (the lower applies when both are set). */
+function messageTtlOf(queue: MgmtQueue): number | null {
+  const arg = queue.arguments?.['x-message-ttl'];
+  const effective = queue.effective_policy_definition;
+  const policy = effective && !Array.isArray(effective) ? effective['message-ttl'] : undefined;
+  const ttls = [arg, policy].filter((v): v is number => typeof v === 'number' && v > 0);
+  return ttls.length > 0 ? Math.min(...ttls) : null;
+}
+
 function kindOf(queue: MgmtQueue | undefined, exchange: MgmtExchange | undefined): DestinationKind {
   if (queue && exchange) return 'topic';
   if (queue) return queue.type === 'stream' ? 'stream' : 'queue';
@@ -127,6 +136,8 @@ function summaryOf(
     deadLetter: forward ? (forward.queues[0] ?? (forward.exchange === '' ? null : forward.exchange)) : null,
     deadLetterSources: sources,
     attributes,
+    // Messages that expire here are dead-lettered onward: the TTL is how long they wait (a retry stage's delay).
+    deliveryDelayMs: queue && forward ? messageTtlOf(queue) : null,
   };
 }
 

@@ -179,7 +179,13 @@ export function summaryOf(info: QueueInfo, map: DeadLetterMap): DestinationSumma
     deadLetter: info.redrivePolicy?.deadLetter ?? map.targets.get(info.name) ?? null,
     deadLetterSources: sources ? [...sources.origins].sort() : [],
     attributes: displayAttributes(info),
+    deliveryDelayMs: delayMsOf(info),
   };
+}
+
+function delayMsOf(info: QueueInfo): number | null {
+  const seconds = numberOrNull(info.attributes['DelaySeconds']);
+  return seconds !== null && seconds > 0 ? seconds * 1000 : null;
 }
 
 /** The queues whose RedrivePolicy names `dlq`, from ListDeadLetterSourceQueues (paginated). */
