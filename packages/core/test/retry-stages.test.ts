@@ -104,4 +104,20 @@ describe('error_retry with retry stages', () => {
     const dl = report.criteria.find((c) => c.id === 'dead_letter_handling')!;
     expect(dl.destinations[1]).toMatchObject({ status: 'not-applicable', evidence: 'is a retry stage of orders: its messages go back to it' });
   });
+
+  it('does not count the failures of a retry stage (judged with its origin) in the overall share', () => {
+    const base: Omit<DestinationFacts, 'destination' | 'retry'> = {
+      isDeadLetter: false,
+      consumed: true,
+      deadLetter: { target: 'orders.dlq', reachable: true, via: 'x' },
+      ack: { delivered: 0, overdue: 0, oldestUnackedMs: null, source: 't' },
+      identity: { sampled: 0, withIdentity: 0, duplicateIds: [], consumers: null },
+      monitoring: { rules: [], exported: false },
+    };
+    const report = scoreFitness([
+      { ...base, destination: 'orders', retry: retryFromTopology(chain, 4, 'reads are destructive') },
+      { ...base, destination: 'orders.retry.2', retryStageOf: 'orders', retry: { failures: 4, retriedWithBackoff: 0, counterExamples: [] } },
+    ]);
+    expect(report.criteria.find((c) => c.id === 'error_retry')).toMatchObject({ status: 'pass', score: 1 });
+  });
 });

@@ -169,6 +169,8 @@ export async function loadSettings(env: NodeJS.ProcessEnv = process.env, overrid
       sampleSize: overrides.fitness?.sampleSize ?? file.fitness?.sampleSize ?? 100,
       cacheTtlMs: overrides.fitness?.cacheTtlMs ?? file.fitness?.cacheTtlMs ?? 10_000,
       refreshIntervalMs: overrides.fitness?.refreshIntervalMs ?? file.fitness?.refreshIntervalMs ?? 60_000,
+      consumerReportTtlMs: overrides.fitness?.consumerReportTtlMs ?? file.fitness?.consumerReportTtlMs ?? 300_000,
+      reporters: overrides.fitness?.reporters ?? file.fitness?.reporters ?? [],
     },
     security,
   };

@@ -60,6 +60,20 @@ export const configFileSchema = z
         sampleSize: z.number().int().min(1).max(500).optional(),
         cacheTtlMs: z.number().int().min(0).optional(),
         refreshIntervalMs: z.number().int().min(0).optional(),
+        /** A consumer's dedupe report counts for this long after it arrived. */
+        consumerReportTtlMs: z.number().int().min(1_000).optional(),
+        /** Tokens idempotent consumers send (Authorization: Bearer) to POST /api/consumer-stats. */
+        reporters: z
+          .array(
+            z
+              .object({
+                name: z.string().min(1).max(100),
+                tokenSha256: z.string().regex(/^[0-9a-f]{64}$/i, 'the hex SHA-256 of the token (e.g. `printf %s "$TOKEN" | sha256sum`)'),
+                connections: z.string().min(1).max(100).default('*'),
+              })
+              .strict(),
+          )
+          .default([]),
       })
       .strict()
       .optional(),

@@ -1,4 +1,5 @@
 import type { AlertRule } from '../fitness/alert-rules';
+import type { ReporterToken } from '../fitness/consumer-stats-routes';
 import type { SecuritySettings } from '../security/settings';
 import type { ConnectionConfig } from './schema';
 
@@ -34,6 +35,10 @@ export interface FitnessSettings {
   cacheTtlMs: number;
   /** Every connection is measured in the background this often (for /metrics); 0 turns it off. */
   refreshIntervalMs: number;
+  /** A consumer's dedupe report counts for this long after it arrived. */
+  consumerReportTtlMs: number;
+  /** Who may report consumer dedupe counters with a bearer token. */
+  reporters: ReporterToken[];
 }
 
 export interface TailSettings {

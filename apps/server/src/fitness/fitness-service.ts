@@ -5,6 +5,7 @@ import type { ConnectionRegistry } from '../connections/connection-registry';
 import type { MetricsService } from '../metrics/metrics-service';
 import { firingAlerts, globToRegExp, type AlertRule, type FiringAlert } from './alert-rules';
 import { AlertWatch } from './alert-watch';
+import { ConsumerReports } from './consumer-reports';
 import { registerFitnessMetrics } from './fitness-metrics';
 import { gatherFacts } from './gather';
 import { UnackedTracker } from './unacked-tracker';
@@ -37,6 +38,8 @@ export class FitnessService {
   /** The last full (unscoped) measurement per connection: what /metrics exports. */
   private readonly latestFull = new Map<string, ConnectionFitness>();
   private readonly tracker: UnackedTracker;
+  /** What idempotent consumers report (POST /api/consumer-stats). */
+  readonly consumerReports: ConsumerReports;
   private readonly alertWatch: AlertWatch;
   private readonly unsubscribe: (() => void)[] = [];
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -47,6 +50,7 @@ export class FitnessService {
     private readonly metrics: MetricsService,
   ) {
     this.tracker = new UnackedTracker(() => this.settings.ackDeadlineMs);
+    this.consumerReports = new ConsumerReports(settings.consumerReportTtlMs);
     this.alertWatch = new AlertWatch(rules);
     registerFitnessMetrics(metrics.registry, () => [...this.latestFull.values()], () => this.alertWatch.all());
   }
@@ -118,6 +122,7 @@ export class FitnessService {
             rules: this.rules,
             exported: (destination) => this.metrics.latest(connection.id)?.destinations.some((d) => d.destination === destination) ?? false,
             tracker: this.tracker,
+            consumerReports: (destination) => this.consumerReports.summaryFor(connection.id, destination),
             ...(matcher ? { inScope: (name: string) => matcher.test(name) } : {}),
           }),
         60_000,

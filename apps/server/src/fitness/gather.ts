@@ -1,8 +1,12 @@
 import {
+  findRetryChains,
   identityFromSample,
   isMailroomError,
+  isUnknown,
   MAX_PAGE_SIZE,
   retryFromDeadLetters,
+  retryFromTopology,
+  retryStageOrigin,
   type AckFacts,
   type BrokerAdapter,
   type ConsumerGroupSummary,
@@ -10,11 +14,14 @@ import {
   type DestinationFacts,
   type DestinationMetrics,
   type DestinationSummary,
+  type IdentityFacts,
   type Measured,
   type MetricsSnapshot,
+  type RetryChain,
   type RetryFacts,
   type StoredMessage,
 } from '@mailroom/core';
+import type { ConsumerReportSummary } from './consumer-reports';
 import { describeRule, rulesFor, type AlertRule } from './alert-rules';
 import type { UnackedTracker } from './unacked-tracker';
 
@@ -35,6 +42,8 @@ export interface GatherOptions {
   inScope?: (destination: string) => boolean;
   /** Watches unacknowledged counts over time, for brokers that do not report their ages. */
   tracker: UnackedTracker;
+  /** What idempotent consumers reported for a destination (null when none did). */
+  consumerReports?: (destination: string) => ConsumerReportSummary | null;
   now?: () => number;
 }
 
@@ -81,7 +90,14 @@ export async function gatherFacts(adapter: BrokerAdapter, options: GatherOptions
   ]);
   const byName = new Map(destinations.map((d) => [d.name, d]));
   const metricsByName = new Map((metrics?.destinations ?? []).map((m) => [m.destination, m]));
-  const deadLetterNames = new Set([...links.map((l) => l.deadLetter), ...destinations.filter((d) => d.isDeadLetter).map((d) => d.name)]);
+  const chains = findRetryChains(destinations.map((d) => ({ name: d.name, deliveryDelayMs: d.deliveryDelayMs ?? null })));
+  const stageOf = (name: string) => retryStageOrigin(chains, name);
+  // A retry stage whose expired messages go back to its origin makes the origin look like a DLQ: it is not one.
+  const onlyReturnPaths = (dlq: string, origins: string[]) => origins.length > 0 && origins.every((o) => stageOf(o) === dlq);
+  const deadLetterNames = new Set([
+    ...links.filter((l) => !onlyReturnPaths(l.deadLetter, l.origins)).map((l) => l.deadLetter),
+    ...destinations.filter((d) => d.isDeadLetter && !onlyReturnPaths(d.name, d.deadLetterSources)).map((d) => d.name),
+  ]);
   const inScope = options.inScope ?? (() => true);
   const scoped = destinations.filter((d) => inScope(d.name));
   const examined = new Set(scoped.slice(0, options.maxDestinations).map((d) => d.name));
@@ -94,7 +110,16 @@ export async function gatherFacts(adapter: BrokerAdapter, options: GatherOptions
   }
   options.tracker.retain(options.connection, new Set(scoped.map((d) => d.name)));
 
-  const targetOf = (d: DestinationSummary) => d.deadLetter ?? links.find((l) => l.origins.includes(d.name))?.deadLetter ?? null;
+  const ownTarget = (d: DestinationSummary) => d.deadLetter ?? links.find((l) => l.origins.includes(d.name))?.deadLetter ?? null;
+  /** Where a destination's failures end: its own DLQ, or that of its last retry stage. */
+  const targetOf = (d: DestinationSummary): string | null => {
+    const own = ownTarget(d);
+    if (own !== null && stageOf(own) !== d.name) return own;
+    const last = chains.get(d.name)?.stages.at(-1);
+    const lastSummary = last ? byName.get(last.name) : undefined;
+    const viaStage = lastSummary ? ownTarget(lastSummary) : null;
+    return viaStage !== null && viaStage !== d.name && stageOf(viaStage) !== d.name ? viaStage : own;
+  };
   // DLQs read for the retry check: those that examined destinations dead-letter into.
   const dlqsToRead = [...new Set(scoped.filter((d) => examined.has(d.name)).map(targetOf))].filter(
     (n): n is string => n !== null && deadLetterNames.has(n) && byName.has(n) && readsWithoutSideEffects(adapter, byName.get(n) as DestinationSummary),
@@ -102,29 +127,32 @@ export async function gatherFacts(adapter: BrokerAdapter, options: GatherOptions
   const deadLettersByOrigin = await sampleDeadLetters(adapter, dlqsToRead, links, options);
 
   const facts = await mapLimit(scoped, 4, async (d): Promise<DestinationFacts> => {
-    const isDeadLetter = d.isDeadLetter || deadLetterNames.has(d.name);
+    const isDeadLetter = deadLetterNames.has(d.name);
     const groupsHere = groups.filter((g) => g.destinations.includes(d.name));
     // Where the broker cannot tell consumers (null), a queue is assumed to carry work.
     const consumed = (d.consumers ?? 0) > 0 || groupsHere.length > 0 || (d.consumers === null && d.kind === 'queue');
-    const link = links.find((l) => l.origins.includes(d.name));
     const target = targetOf(d);
+    const chain = chains.get(d.name);
+    const lastStage = chain?.stages.at(-1)?.name;
+    const throughStage = target !== null && target !== ownTarget(d) ? (lastStage ?? null) : null;
+    const link = links.find((l) => l.origins.includes(throughStage ?? d.name) && l.deadLetter === target);
     const deep = examined.has(d.name);
+    const reports = options.consumerReports?.(d.name) ?? null;
     return {
       destination: d.name,
       isDeadLetter,
+      retryStageOf: stageOf(d.name),
       consumed,
-      deadLetter: { ...deadLetterFacts(d, target, link, byName), conventionalName: conventionalDeadLetter(adapter, d.name) },
+      deadLetter: { ...deadLetterFacts(d, target, link, byName, throughStage), conventionalName: conventionalDeadLetter(adapter, d.name) },
       ack: !consumed
         ? { delivered: 0, overdue: 0, oldestUnackedMs: null, source: 'no consumers' }
         : deep
           ? await ackFacts(adapter, d, groupsHere, metricsByName.get(d.name), options, now())
           : { unknown: notExamined },
       identity: isDeadLetter
-        ? { sampled: 0, withIdentity: 0, duplicateIds: [], dedupedByConsumers: null }
-        : deep
-          ? await identityFacts(adapter, d, options)
-          : { unknown: notExamined },
-      retry: retryFacts(adapter, d, target, byName, deadLettersByOrigin, deep ? null : notExamined),
+        ? { sampled: 0, withIdentity: 0, duplicateIds: [], consumers: null }
+        : withConsumerReports(deep ? await identityFacts(adapter, d, options) : { unknown: notExamined }, reports, caps.consumerGroups ? groupsHere.map((g) => g.name) : []),
+      retry: retryFacts(adapter, d, target, byName, deadLettersByOrigin, deep ? null : notExamined, chain, links),
       monitoring: { rules: rulesFor(options.rules, options.connection, d.name).flatMap(describeRule), exported: options.exported(d.name) },
     };
   });
@@ -152,8 +180,15 @@ function conventionalDeadLetter(adapter: BrokerAdapter, name: string): string | 
   }
 }
 
-function deadLetterFacts(d: DestinationSummary, target: string | null, link: DeadLetterLink | undefined, byName: Map<string, DestinationSummary>): DestinationFacts['deadLetter'] {
-  const via = link?.via ?? (d.deadLetter !== null ? 'destination configuration' : null);
+function deadLetterFacts(
+  d: DestinationSummary,
+  target: string | null,
+  link: DeadLetterLink | undefined,
+  byName: Map<string, DestinationSummary>,
+  throughStage: string | null,
+): DestinationFacts['deadLetter'] {
+  const configured = link?.via ?? (d.deadLetter !== null ? 'destination configuration' : null);
+  const via = throughStage ? `from its last retry stage ${throughStage}${configured ? `, ${configured}` : ''}` : configured;
   if (target === null) return { target, reachable: false, via };
   const found = byName.get(target);
   if (!found) return { target, reachable: false, via };
@@ -258,7 +293,7 @@ async function ackFacts(
 
 async function identityFacts(adapter: BrokerAdapter, d: DestinationSummary, options: GatherOptions): Promise<DestinationFacts['identity']> {
   if (!readsWithoutSideEffects(adapter, d)) return { unknown: destructiveReason(adapter, 'sampling its messages') };
-  if (d.depth === 0) return { sampled: 0, withIdentity: 0, duplicateIds: [], dedupedByConsumers: null };
+  if (d.depth === 0) return { sampled: 0, withIdentity: 0, duplicateIds: [], consumers: null };
   try {
     const page = await adapter.browse({ destination: d.name, start: { from: 'newest' }, limit: options.sampleSize });
     if (page.destructive) return { unknown: `sampling its messages had side effects (${page.warnings.join('; ') || 'destructive read'}), so it is not used` };
@@ -268,6 +303,14 @@ async function identityFacts(adapter: BrokerAdapter, d: DestinationSummary, opti
   }
 }
 
+/** Adds what idempotent consumers report; a destination that could not be sampled is then judged on the reports. */
+function withConsumerReports(identity: Measured<IdentityFacts>, reports: ConsumerReportSummary | null, groups: string[]): Measured<IdentityFacts> {
+  if (reports === null) return identity;
+  const consumers = { ...reports, groupsNotReporting: groups.filter((g) => !reports.groups.includes(g)).sort() };
+  if (isUnknown(identity)) return { sampled: 0, withIdentity: 0, duplicateIds: [], notSampled: identity.unknown, consumers };
+  return { ...identity, consumers };
+}
+
 function retryFacts(
   adapter: BrokerAdapter,
   d: DestinationSummary,
@@ -275,13 +318,26 @@ function retryFacts(
   byName: Map<string, DestinationSummary>,
   deadLettersByOrigin: Map<string, StoredMessage[]>,
   notExamined: string | null,
+  chain: RetryChain | undefined,
+  links: DeadLetterLink[],
 ): Measured<RetryFacts> | null {
   const dlq = target === null ? undefined : byName.get(target);
   // Without a DLQ there are no dead letters to judge; dead_letter_handling reports that.
   if (!dlq || dlq.kind === 'exchange') return null;
   if (notExamined !== null) return { unknown: notExamined };
-  if (!readsWithoutSideEffects(adapter, dlq)) return { unknown: destructiveReason(adapter, `reading the dead letters in ${dlq.name}`) };
-  const dead = deadLettersByOrigin.get(d.name);
-  if (!dead || dead.length === 0) return null;
-  return retryFromDeadLetters(dead);
+  const family = new Set([d.name, ...(chain?.stages.map((s) => s.name) ?? [])]);
+  if (!readsWithoutSideEffects(adapter, dlq)) {
+    const notRead = destructiveReason(adapter, `reading the dead letters in ${dlq.name}`);
+    if (!chain) return { unknown: notRead };
+    // Unread dead letters are judged by the retry stages only when nothing else feeds the DLQ.
+    const feeders = [...new Set([...(links.find((l) => l.deadLetter === dlq.name)?.origins ?? []), ...dlq.deadLetterSources])];
+    const others = feeders.filter((o) => !family.has(o));
+    if (others.length > 0) return { unknown: `${notRead}; ${dlq.name} also holds dead letters of ${others.join(', ')}, so its depth is not ${d.name}'s alone` };
+    if (dlq.depth === null) return { unknown: `${notRead}; the broker does not report how many dead letters ${dlq.name} holds` };
+    if (dlq.depth === 0) return null;
+    return retryFromTopology(chain, dlq.depth, (adapter.capabilities.peekWarning ?? 'reads are destructive on this broker').replace(/\.$/, ''));
+  }
+  const dead = [...family].flatMap((name) => deadLettersByOrigin.get(name) ?? []);
+  if (dead.length === 0) return null;
+  return retryFromDeadLetters(dead, chain);
 }

@@ -4,6 +4,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import { httpFacts } from '../auth/http-context';
 import { authRoutes } from '../auth/http-routes';
+import { consumerStatsRoutes } from '../fitness/consumer-stats-routes';
 import { appRouter } from '../router';
 import { contentSecurityPolicy, inlineScriptHashes, securityHeaders } from '../security/headers';
 import type { Services } from '../services';
@@ -26,6 +27,7 @@ export function createExpressApp({ services, isStarted, onError }: HttpOptions):
   const spaHtml = spaIndex && existsSync(spaIndex) ? readFileSync(spaIndex, 'utf8') : '';
   app.use(securityHeaders(contentSecurityPolicy(inlineScriptHashes(spaHtml))));
   app.use(authRoutes(services));
+  app.use(consumerStatsRoutes(services));
 
   // tRPC reports an over-long streamed body as a parse error; a declared length gets a plain 413 first.
   app.use('/trpc', (req: Request, res: Response, next: NextFunction) => {

@@ -171,7 +171,9 @@ function aggregate(c: Criterion, facts: DestinationFacts[], results: Destination
   if (c.id === 'message_acknowledgment' || c.id === 'error_retry') {
     let total = 0;
     let good = 0;
-    for (const f of facts) {
+    // Only destinations this criterion judged count (not a retry stage judged with its origin).
+    const counted = facts.filter((_, i) => results[i]?.status === 'pass' || results[i]?.status === 'fail');
+    for (const f of counted) {
       if (c.id === 'message_acknowledgment' && f.consumed && !isUnknown(f.ack)) {
         total += f.ack.delivered;
         good += f.ack.delivered - f.ack.overdue;
