@@ -16,6 +16,19 @@ describe('App shell', () => {
     expect(document.documentElement.dataset.theme).toBe('light');
   });
 
+  it('follows the system theme until the operator picks one', async () => {
+    localStorage.removeItem('mailroom.theme');
+    const original = window.matchMedia;
+    window.matchMedia = ((query: string) => ({ matches: query === '(prefers-color-scheme: dark)', media: query, addEventListener: () => undefined, removeEventListener: () => undefined })) as unknown as typeof window.matchMedia;
+    try {
+      renderApp('/', base);
+      expect(await screen.findByRole('button', { name: 'Switch to light theme' })).toBeTruthy();
+      expect(document.documentElement.dataset.theme).toBe('dark');
+    } finally {
+      window.matchMedia = original;
+    }
+  });
+
   it('has a page for unknown addresses', async () => {
     renderApp('/nope/at/all', base);
     expect(await screen.findByRole('heading', { name: 'Page not found' })).toBeTruthy();

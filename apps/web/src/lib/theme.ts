@@ -16,10 +16,9 @@ function systemPrefersDark(): boolean {
   return typeof window.matchMedia === 'function' && window.matchMedia('(prefers-color-scheme: dark)').matches;
 }
 
-export function applyTheme(choice: ThemeChoice): void {
-  const root = document.documentElement;
-  if (choice === 'system') delete root.dataset.theme;
-  else root.dataset.theme = choice;
+/** The one place the page's colours are chosen: styles.css keys its dark variables on data-theme. */
+export function applyTheme(effective: 'light' | 'dark'): void {
+  document.documentElement.dataset.theme = effective;
 }
 
 /** The theme follows prefers-color-scheme until the operator picks one; the pick is remembered. */
@@ -35,9 +34,9 @@ export function useTheme(): { choice: ThemeChoice; effective: 'light' | 'dark'; 
     return () => mq.removeEventListener('change', onChange);
   }, []);
 
-  useEffect(() => applyTheme(choice), [choice]);
-
   const effective = choice === 'system' ? (systemDark ? 'dark' : 'light') : choice;
+  useEffect(() => applyTheme(effective), [effective]);
+
   const toggle = useCallback(() => {
     const next = effective === 'dark' ? 'light' : 'dark';
     try {

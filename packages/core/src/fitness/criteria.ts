@@ -26,13 +26,15 @@ export const CRITERIA: readonly Criterion[] = [
     id: 'idempotent_consumers',
     title: 'Idempotent consumers',
     threshold: 1,
-    description: 'Messages carry a stable identity and no duplicate is delivered twice to the same group.',
+    description:
+      'Messages carry a stable identity and no duplicate is processed twice by the same group: judged from a sample of messages and from what idempotent consumers report (POST /api/consumer-stats).',
   },
   {
     id: 'error_retry',
     title: 'Error retry',
     threshold: 0.9,
-    description: 'Failed deliveries are retried with growing (exponential) delays before dead-lettering.',
+    description:
+      'Failed deliveries are retried with growing (exponential) delays before dead-lettering: judged from retry histories and retry stages (e.g. orders.retry.1, orders-retry-5s) with growing delays.',
   },
   {
     id: 'monitoring',
