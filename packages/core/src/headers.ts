@@ -9,6 +9,8 @@ export const Headers = {
   deadLetterReason: 'x-mailroom-error',
   deadLetterAttempts: 'x-mailroom-attempts',
   deadLetterFailedAt: 'x-mailroom-failed-at',
+  /** The broker's id of the message that failed (offset, entry id, message id), as it was on its origin. */
+  deadLetterOriginalId: 'x-mailroom-original-id',
   /** JSON array of RetryAttempt: every failed attempt with its delay before the next. */
   retryHistory: 'x-mailroom-retry-history',
   /** Set on a redriven message: the DLQ it came from and the task that moved it. */

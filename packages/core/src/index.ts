@@ -5,6 +5,7 @@ export * from './capabilities';
 export * from './admin';
 export * from './adapter';
 export * from './headers';
+export * from './dead-letter-headers';
 export * from './names';
 export * from './cursor';
 export * from './filter/predicate';

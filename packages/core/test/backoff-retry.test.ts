@@ -76,6 +76,7 @@ describe('handleWithRetry', () => {
     expect(dead.message.headers[Headers.deadLetterAttempts]).toBe('4');
     expect(dead.message.headers[Headers.deadLetterReason]).toBe('boom 4');
     expect(dead.message.headers[Headers.messageId]).toBe('m-7');
+    expect(dead.message.headers[Headers.deadLetterOriginalId]).toBe(received.id);
     expect(retryHistoryOf(dead.message.headers).map((a) => a.delayMs)).toEqual([10, 30, 90, 0]);
   });
 

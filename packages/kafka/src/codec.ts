@@ -1,4 +1,4 @@
-import { Headers, fromUtf8, plainBytes, retryHistoryOf, type DeadLetterInfo, type Message, type ReceivedMessage, type StoredMessage } from '@mailroom/core';
+import { Headers, fromUtf8, mailroomDeadLetterHeaders, plainBytes, retryHistoryEntries, type DeadLetterInfo, type Message, type ReceivedMessage, type StoredMessage } from '@mailroom/core';
 import type { IHeaders } from 'kafkajs';
 import type { RawRecord } from './raw';
 
@@ -65,34 +65,26 @@ export function toKafkaMessage(message: Pick<Message, 'key' | 'value' | 'headers
   };
 }
 
-function dateOf(text: string | undefined): Date | null {
-  if (text === undefined || text === '') return null;
-  const n = Number(text);
-  const date = Number.isFinite(n) && /^\d+$/.test(text) ? new Date(n) : new Date(text);
-  return Number.isNaN(date.getTime()) ? null : date;
-}
-
 /**
  * What a dead letter says about its failure, from Mailroom's headers (written by core's
  * handleWithRetry) or Spring's DLT headers. `nameOrigin` is the origin the DLQ's name implies.
  * Null when the record is not a dead letter.
  */
 export function deadLetterInfoOf(headers: Record<string, string>, nameOrigin: string | null, timestamp: Date, isDeadLetterTopic: boolean): DeadLetterInfo | null {
-  const headerOrigin = headers[Headers.deadLetterOrigin] ?? headers[SpringDlt.originalTopic] ?? null;
+  const h = mailroomDeadLetterHeaders(headers);
+  const springOrigin = headers[SpringDlt.originalTopic] ?? null;
+  const headerOrigin = h.origin ?? springOrigin;
   if (headerOrigin === null && !isDeadLetterTopic) return null;
   const origin = headerOrigin ?? nameOrigin;
-  const reason = headers[Headers.deadLetterReason] ?? headers[SpringDlt.exceptionMessage] ?? headers[SpringDlt.exceptionClass] ?? null;
-  const attemptsText = headers[Headers.deadLetterAttempts];
-  const attempts = attemptsText !== undefined && /^\d+$/.test(attemptsText) ? Number(attemptsText) : null;
-  const failedAt = dateOf(headers[Headers.deadLetterFailedAt]) ?? (headers[SpringDlt.originalTopic] !== undefined ? timestamp : null);
-  const retries = retryHistoryOf(headers);
+  const reason = h.reason ?? headers[SpringDlt.exceptionMessage] ?? headers[SpringDlt.exceptionClass] ?? null;
+  const failedAt = h.failedAt ?? (springOrigin !== null ? timestamp : null);
   const history =
-    retries.length > 0
-      ? retries.map((a) => ({ destination: origin, reason: a.error, count: 1, time: dateOf(a.at) }))
+    h.retries.length > 0
+      ? retryHistoryEntries(h.retries, origin)
       : reason !== null || failedAt !== null
-        ? [{ destination: origin, reason, count: attempts ?? 1, time: failedAt }]
+        ? [{ destination: origin, reason, count: h.attempts ?? 1, time: failedAt }]
         : [];
-  return { origin, reason, attempts, failedAt, history };
+  return { origin, reason, attempts: h.attempts, failedAt, history };
 }
 
 export interface DeadLetterContext {

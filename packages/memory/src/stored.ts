@@ -1,4 +1,4 @@
-import { Headers, retryHistoryOf, type DeadLetterInfo, type StoredMessage } from '@mailroom/core';
+import { Headers, mailroomDeadLetterHeaders, retryHistoryEntries, type DeadLetterInfo, type StoredMessage } from '@mailroom/core';
 import { recordId, type MemoryRecord } from './record';
 
 const DEAD_LETTER_HEADERS = [
@@ -6,14 +6,9 @@ const DEAD_LETTER_HEADERS = [
   Headers.deadLetterReason,
   Headers.deadLetterAttempts,
   Headers.deadLetterFailedAt,
+  Headers.deadLetterOriginalId,
   Headers.retryHistory,
 ];
-
-function parseDate(text: string | undefined): Date | null {
-  if (text === undefined) return null;
-  const date = new Date(text);
-  return Number.isNaN(date.getTime()) ? null : date;
-}
 
 /**
  * Dead-letter facts from Mailroom's headers (written by core's handleWithRetry and by this
@@ -21,18 +16,10 @@ function parseDate(text: string | undefined): Date | null {
  * the message does not name one.
  */
 export function deadLetterInfoOf(headers: Record<string, string>, linkedOrigin: string | null): DeadLetterInfo | null {
-  const origin = headers[Headers.deadLetterOrigin] ?? linkedOrigin;
-  const reason = headers[Headers.deadLetterReason] ?? null;
-  const attemptsText = headers[Headers.deadLetterAttempts];
-  const attempts = attemptsText !== undefined && /^\d+$/.test(attemptsText) ? Number(attemptsText) : null;
-  if (origin === null && reason === null && attempts === null) return null;
-  const history = retryHistoryOf(headers).map((attempt) => ({
-    destination: origin,
-    reason: attempt.error,
-    count: 1,
-    time: parseDate(attempt.at),
-  }));
-  return { origin, reason, attempts, failedAt: parseDate(headers[Headers.deadLetterFailedAt]), history };
+  const h = mailroomDeadLetterHeaders(headers);
+  const origin = h.origin ?? linkedOrigin;
+  if (origin === null && h.reason === null && h.attempts === null) return null;
+  return { origin, reason: h.reason, attempts: h.attempts, failedAt: h.failedAt, history: retryHistoryEntries(h.retries, origin) };
 }
 
 /** Headers of a dead letter once it is redriven: the failure bookkeeping goes, the redrive is recorded. */

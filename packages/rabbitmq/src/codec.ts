@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Message as AmqpMessage, MessageProperties, Options } from 'amqplib';
 import {
   Headers,
+  mailroomDeadLetterHeaders,
   plainBytes,
   type DeadLetterInfo,
   type Message,
@@ -196,45 +197,26 @@ export function parseXDeath(headers: Record<string, unknown> | undefined): XDeat
   return out;
 }
 
-function parseDate(text: string | undefined): Date | null {
-  if (text === undefined) return null;
-  const date = new Date(text);
-  return Number.isNaN(date.getTime()) ? null : date;
-}
-
 /**
  * Dead-letter facts from the broker's x-death and from Mailroom's own headers (written by
  * core's handleWithRetry). Null when the message carries neither.
  */
 export function decodeDeadLetter(raw: Record<string, unknown> | undefined, headers: Record<string, string>): DeadLetterInfo | null {
   const deaths = parseXDeath(raw);
-  const origin = headers[Headers.deadLetterOrigin];
-  if (deaths.length === 0 && origin === undefined) return null;
+  const h = mailroomDeadLetterHeaders(headers);
+  if (deaths.length === 0 && h.origin === null) return null;
   const latest = deaths[0];
   const history: DeadLetterInfo['history'] = deaths
     .slice()
     .reverse()
     .map((d) => ({ destination: d.queue, reason: d.reason, count: d.count, time: d.time }));
-  if (origin !== undefined) {
-    const attempts = Number(headers[Headers.deadLetterAttempts]);
-    history.push({
-      destination: origin,
-      reason: headers[Headers.deadLetterReason] ?? null,
-      count: Number.isFinite(attempts) ? attempts : 1,
-      time: parseDate(headers[Headers.deadLetterFailedAt]),
-    });
-  }
-  const attemptsHeader = Number(headers[Headers.deadLetterAttempts]);
+  if (h.origin !== null) history.push({ destination: h.origin, reason: h.reason, count: h.attempts ?? 1, time: h.failedAt });
   const deliveryLimitDeaths = deaths.filter((d) => d.reason === 'delivery_limit' || d.reason === 'rejected');
   return {
-    origin: latest?.queue ?? origin ?? null,
-    reason: latest?.reason ?? headers[Headers.deadLetterReason] ?? null,
-    attempts: Number.isFinite(attemptsHeader) && headers[Headers.deadLetterAttempts] !== undefined
-      ? attemptsHeader
-      : deliveryLimitDeaths.length > 0
-        ? deliveryLimitDeaths.reduce((sum, d) => sum + d.count, 0)
-        : latest?.count ?? null,
-    failedAt: latest?.time ?? parseDate(headers[Headers.deadLetterFailedAt]),
+    origin: latest?.queue ?? h.origin,
+    reason: latest?.reason ?? h.reason,
+    attempts: h.attempts ?? (deliveryLimitDeaths.length > 0 ? deliveryLimitDeaths.reduce((sum, d) => sum + d.count, 0) : (latest?.count ?? null)),
+    failedAt: latest?.time ?? h.failedAt,
     history,
   };
 }

@@ -2,7 +2,10 @@ import {
   Headers,
   InvalidInputError,
   UnsupportedError,
-  retryHistoryOf,
+  headerCount,
+  headerDate,
+  mailroomDeadLetterHeaders,
+  retryHistoryEntries,
   type DeadLetterInfo,
   type PublishMessage,
   type ReceivedMessage,
@@ -218,43 +221,20 @@ export function decodeEntry(entry: RawEntry): DecodedEntry {
   };
 }
 
-function dateOrNull(text: string | undefined): Date | null {
-  if (text === undefined) return null;
-  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-  return Number.isFinite(ms) ? new Date(ms) : null;
-}
-
-function intOrNull(text: string | undefined): number | null {
-  if (text === undefined) return null;
-  const n = Number.parseInt(text, 10);
-  return Number.isFinite(n) ? n : null;
-}
-
 /** Dead-letter facts from this adapter's dlq:* fields, else from core's retry headers. */
 export function deadLetterInfoOf(headers: Record<string, string>, dlq: Record<string, string>): DeadLetterInfo | null {
-  const attempts = retryHistoryOf(headers);
-  const coreOrigin = headers[Headers.deadLetterOrigin];
+  const h = mailroomDeadLetterHeaders(headers);
   const fieldOrigin = dlq[Field.dlqOrigin];
-  if (fieldOrigin === undefined && coreOrigin === undefined) return null;
+  if (fieldOrigin === undefined && h.origin === null) return null;
   if (fieldOrigin !== undefined) {
-    const count = intOrNull(dlq[Field.dlqDeliveries]);
+    const count = headerCount(dlq[Field.dlqDeliveries]);
     const reason = dlq[Field.dlqReason] ?? null;
-    const time = dateOrNull(dlq[Field.dlqAt]);
-    const history: DeadLetterInfo['history'] =
-      attempts.length > 0
-        ? attempts.map((a) => ({ destination: coreOrigin ?? fieldOrigin, reason: a.error, count: 1, time: dateOrNull(a.at) }))
-        : [];
+    const time = headerDate(dlq[Field.dlqAt]);
+    const history = retryHistoryEntries(h.retries, h.origin ?? fieldOrigin);
     history.push({ destination: fieldOrigin, reason, count: count ?? 1, time });
     return { origin: fieldOrigin, reason, attempts: count, failedAt: time, history };
   }
-  const origin = coreOrigin ?? null;
-  return {
-    origin,
-    reason: headers[Headers.deadLetterReason] ?? null,
-    attempts: intOrNull(headers[Headers.deadLetterAttempts]),
-    failedAt: dateOrNull(headers[Headers.deadLetterFailedAt]),
-    history: attempts.map((a) => ({ destination: origin, reason: a.error, count: 1, time: dateOrNull(a.at) })),
-  };
+  return { origin: h.origin, reason: h.reason, attempts: h.attempts, failedAt: h.failedAt, history: retryHistoryEntries(h.retries, h.origin) };
 }
 
 export function toStoredMessage(destination: string, entry: RawEntry): StoredMessage {

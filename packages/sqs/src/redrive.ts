@@ -134,8 +134,11 @@ export async function redriveQueue(connection: SqsConnection, request: RedriveRe
   if (request.dryRun) return dryRun(connection, request, source, queueCtx, context);
 
   const state = restore(await context.checkpoint.load());
-  if (state?.mode === 'native' || (state === null && (await nativeApplies(connection, request, source)))) {
-    const native = await runNative(connection, request, source, target, context, state?.mode === 'native' ? state : null);
+  const sources = state === null ? await nativeSources(connection, request, source) : [];
+  if (state?.mode === 'native' || sources.length > 0) {
+    // Back to the origin: its ARN explicitly when the DLQ has one source; with several, SQS sends each message to its own source.
+    const nativeTarget = target ?? (sources.length === 1 ? await loadQueue(connection, sources[0]!, context.signal) : null);
+    const native = await runNative(connection, request, source, nativeTarget, context, state?.mode === 'native' ? state : null);
     if (typeof native !== 'number') return native;
     // The move task failed (e.g. AWS: CouldNotDetermineMessageSource for messages Mailroom dead-lettered): finish by hand.
     return runManual(connection, request, source, queueCtx, context, { ...freshManualState(), moved: native });
@@ -143,13 +146,13 @@ export async function redriveQueue(connection: SqsConnection, request: RedriveRe
   return runManual(connection, request, source, queueCtx, context, state?.mode === 'manual' ? state : null);
 }
 
-async function nativeApplies(connection: SqsConnection, request: RedriveRequest, source: QueueInfo): Promise<boolean> {
-  if (request.selection.kind !== 'all' || source.arn === null) return false;
+/** The queues whose RedrivePolicy names `source` when a native move task applies; [] when it does not. */
+async function nativeSources(connection: SqsConnection, request: RedriveRequest, source: QueueInfo): Promise<string[]> {
+  if (request.selection.kind !== 'all' || source.arn === null) return [];
   const rate = request.ratePerSecond;
-  if (rate !== null && (rate < NATIVE_RATE_MIN || rate > NATIVE_RATE_MAX || !Number.isInteger(rate))) return false;
+  if (rate !== null && (rate < NATIVE_RATE_MIN || rate > NATIVE_RATE_MAX || !Number.isInteger(rate))) return [];
   // SQS moves only out of a queue that is some queue's dead-letter queue by RedrivePolicy.
-  const sources = await deadLetterSourceQueues(connection, source.name, source.url).catch(() => []);
-  return sources.length > 0;
+  return deadLetterSourceQueues(connection, source.name, source.url).catch(() => []);
 }
 
 async function listTasks(connection: SqsConnection, sourceArn: string, signal: AbortSignal): Promise<ListMessageMoveTasksResultEntry[]> {

@@ -1,5 +1,5 @@
 import type { Message as SqsMessage } from '@aws-sdk/client-sqs';
-import { Headers, retryHistoryOf, type DeadLetterInfo, type StoredMessage } from '@mailroom/core';
+import { mailroomDeadLetterHeaders, retryHistoryEntries, type DeadLetterInfo, type StoredMessage } from '@mailroom/core';
 import { decodeMessage } from './codec';
 import { queueNameFromArn } from './names';
 import { receiveCount, sentAt } from './received';
@@ -13,18 +13,6 @@ export interface QueueContext {
   originMaxReceiveCount: Map<string, number>;
 }
 
-function intOrNull(raw: string | undefined): number | null {
-  if (raw === undefined) return null;
-  const n = Number(raw);
-  return Number.isInteger(n) ? n : null;
-}
-
-function dateOrNull(raw: string | undefined): Date | null {
-  if (raw === undefined) return null;
-  const d = new Date(raw);
-  return Number.isNaN(d.getTime()) ? null : d;
-}
-
 /**
  * Dead-letter facts: SQS's own (DeadLetterQueueSourceArn, set when SQS moved the message after
  * maxReceiveCount receives, and the DLQ's source queues) and Mailroom's headers (written by
@@ -33,23 +21,19 @@ function dateOrNull(raw: string | undefined): Date | null {
 export function deadLetterInfoOf(message: SqsMessage, headers: Record<string, string>, context: QueueContext): DeadLetterInfo | null {
   const sourceArn = message.Attributes?.DeadLetterQueueSourceArn;
   const sqsOrigin = sourceArn ? queueNameFromArn(sourceArn) : null;
-  const headerOrigin = headers[Headers.deadLetterOrigin] ?? null;
-  if (sqsOrigin === null && headerOrigin === null && context.deadLetterSources.length === 0) return null;
-  const origin = sqsOrigin ?? headerOrigin ?? (context.deadLetterSources.length === 1 ? context.deadLetterSources[0]! : null);
+  const h = mailroomDeadLetterHeaders(headers);
+  if (sqsOrigin === null && h.origin === null && context.deadLetterSources.length === 0) return null;
+  const origin = sqsOrigin ?? h.origin ?? (context.deadLetterSources.length === 1 ? context.deadLetterSources[0]! : null);
   const maxReceiveCount = sqsOrigin !== null ? (context.originMaxReceiveCount.get(sqsOrigin) ?? null) : null;
-  const attempts = intOrNull(headers[Headers.deadLetterAttempts]) ?? maxReceiveCount ?? (sqsOrigin !== null ? receiveCount(message) : null);
-  const reason =
-    headers[Headers.deadLetterReason] ??
-    (sqsOrigin !== null ? `not deleted after ${maxReceiveCount ?? 'maxReceiveCount'} receives on ${sqsOrigin} (SQS redrive policy)` : null);
-  const failedAt = dateOrNull(headers[Headers.deadLetterFailedAt]);
-  const retries = retryHistoryOf(headers);
+  const attempts = h.attempts ?? maxReceiveCount ?? (sqsOrigin !== null ? receiveCount(message) : null);
+  const reason = h.reason ?? (sqsOrigin !== null ? `not deleted after ${maxReceiveCount ?? 'maxReceiveCount'} receives on ${sqsOrigin} (SQS redrive policy)` : null);
   const history =
-    retries.length > 0
-      ? retries.map((a) => ({ destination: origin, reason: a.error, count: 1, time: dateOrNull(a.at) }))
+    h.retries.length > 0
+      ? retryHistoryEntries(h.retries, origin)
       : attempts !== null || reason !== null
-        ? [{ destination: origin, reason, count: attempts ?? 1, time: failedAt }]
+        ? [{ destination: origin, reason, count: attempts ?? 1, time: h.failedAt }]
         : [];
-  return { origin, reason, attempts, failedAt, history };
+  return { origin, reason, attempts, failedAt: h.failedAt, history };
 }
 
 export function toStoredMessage(message: SqsMessage, context: QueueContext): StoredMessage {

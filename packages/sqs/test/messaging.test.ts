@@ -101,6 +101,36 @@ describe('producer and consumer on ElasticMQ', () => {
     expect((await adapter.describeDestination(queue)).depth).toBe(0);
   });
 
+  it('messages a consumer polled and neither committed nor released come back after their visibility timeout', async () => {
+    const short = testAdapter({ consumerVisibilityTimeoutSeconds: 2 });
+    const queue = await create(uniqueName('visibility'));
+    const abandoned = short.createConsumer({ group: 'g' });
+    const other = short.createConsumer({ group: 'g' });
+    try {
+      await short.createProducer().sendBatch(queue, [msg('a'), msg('b'), msg('c')]);
+      await abandoned.subscribe([queue]);
+      let held: string[] = [];
+      while (held.length < 3) held = [...held, ...(await abandoned.poll(2000)).map((m) => fromUtf8(m.value))];
+      const heldAt = Date.now();
+      // The consumer stops working without commit or close, as a crashed worker would.
+      await other.subscribe([queue]);
+      const during = await other.poll(500);
+      if (Date.now() - heldAt < 2000) expect(during).toEqual([]);
+      const back: { value: string; deliveryCount: number | null }[] = [];
+      const deadline = Date.now() + 15_000;
+      while (back.length < 3 && Date.now() < deadline) back.push(...(await other.poll(1000)).map((m) => ({ value: fromUtf8(m.value), deliveryCount: m.deliveryCount })));
+      expect(Date.now() - heldAt).toBeGreaterThanOrEqual(2000);
+      expect(back.map((m) => m.value).sort()).toEqual(['a', 'b', 'c']);
+      expect(back.every((m) => m.deliveryCount === 2)).toBe(true);
+      await other.commit();
+      expect((await short.describeDestination(queue)).depth).toBe(0);
+    } finally {
+      await other.close();
+      await abandoned.close();
+      await short.close();
+    }
+  });
+
   it('polls several queues with one consumer', async () => {
     const a = await create(uniqueName('multi-a'));
     const b = await create(uniqueName('multi-b'));

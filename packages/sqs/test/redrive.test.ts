@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Headers, fromUtf8, utf8, type CheckpointStore, type Message, type RedriveProgress, type RedriveRequest } from '@mailroom/core';
 import type { SqsAdapter } from '../src';
-import { GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, ListMessageMoveTasksCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { testAdapter, testConfig, uniqueName } from './helpers';
 
 function memoryCheckpoint(): CheckpointStore & { state: unknown } {
@@ -212,6 +212,19 @@ describe('redrive on ElasticMQ', () => {
     expect(checkpoint.state).toMatchObject({ mode: 'native' });
     expect(await depth(dlq)).toBe(0);
     expect((await drain(work, 2)).sort()).toEqual(['moved-by-sqs', 'written-by-mailroom']);
+    // The DLQ has one source: the task names it as its destination rather than leaving SQS to guess.
+    const config = testConfig();
+    const sqs = new SQSClient({ endpoint: config.endpoint!, region: config.region!, credentials: config.credentials! });
+    try {
+      const arnOf = async (name: string) => {
+        const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+        return (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+      };
+      const tasks = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: await arnOf(dlq) }));
+      expect(tasks.Results?.map((t) => t.DestinationArn)).toEqual([await arnOf(work)]);
+    } finally {
+      sqs.destroy();
+    }
   });
 
   it('redrive all while a browse holds dead letters in flight: the move waits, so each is back on the origin visible at once', async () => {

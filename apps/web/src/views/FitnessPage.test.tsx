@@ -1,6 +1,6 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { scoreFitness, type DestinationFacts } from '@mailroom/core';
+import { CRITERIA, scoreFitness, type DestinationFacts } from '@mailroom/core';
 import type { FitnessScoresWire } from './FitnessPage';
 import { connection, downConnection } from '../test/fixtures';
 import { brokerDownError, never, pushStream, renderApp, serverError } from '../test/harness';
@@ -109,6 +109,13 @@ describe('Fitness page', () => {
     const retry = screen.getByRole('region', { name: 'Error retry' });
     expect(within(retry).queryByRole('table')).toBeNull();
     expect(retry.textContent).toContain('100% (threshold 90%): 0 of 2 destination(s) failing');
+  });
+
+  it("says above each criterion's evidence what it judges, in the card's words", async () => {
+    renderApp('/c/memory/fitness', { ...base, 'fitness.scores': mixed, 'fitness.live': never, 'fitness.criteria': () => CRITERIA.map((c) => ({ ...c })) });
+    const identity = await screen.findByRole('region', { name: 'Idempotent consumers' });
+    await waitFor(() => expect(identity.textContent).toContain('what idempotent consumers report (POST /api/consumer-stats)'));
+    expect(screen.getByRole('region', { name: 'Error retry' }).textContent).toContain('retry stages (e.g. orders.retry.1, orders-retry-5s) with growing delays');
   });
 
   it('shows an unmeasurable criterion as unknown with the reason, never as a score', async () => {

@@ -298,8 +298,16 @@ function AlertsCard({ connectionId, alerts }: { connectionId: string; alerts: Fi
   );
 }
 
+/** What a criterion judges, in the card's words (fitness.criteria), shown above its evidence. */
+function useCriterionDescription(id: string): string | null {
+  const trpc = useTRPC();
+  const criteria = useQuery(trpc.fitness.criteria.queryOptions(undefined, { staleTime: Infinity }));
+  return criteria.data?.find((c) => c.id === id)?.description ?? null;
+}
+
 function CriterionSection({ connectionId, criterion: c }: { connectionId: string; criterion: Criterion }) {
   const [showAll, setShowAll] = useState(false);
+  const description = useCriterionDescription(c.id);
   const sorted = [...c.destinations].sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || a.destination.localeCompare(b.destination));
   // What needs attention is always shown; passing and not-applicable destinations on request.
   const attention = sorted.filter((d) => d.status === 'fail' || d.status === 'unknown');
@@ -321,6 +329,7 @@ function CriterionSection({ connectionId, criterion: c }: { connectionId: string
         )}
       </div>
       <div className="card-body stack">
+        {description !== null && <div className="small criterion-description">{description}</div>}
         {c.status === 'unknown' ? (
           <Alert tone="warn" title="Not measured">{c.summary.replace(/^could not be measured: /, '')}</Alert>
         ) : (

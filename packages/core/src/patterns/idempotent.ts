@@ -40,7 +40,7 @@ export interface IdempotentStats {
   withoutIdentity: number;
 }
 
-/** Default identity: the message-id / idempotency-key header, else the broker's id for the message. */
+/** Default identity: the message-id / idempotency-key header (the broker's own ids differ between copies of one message). */
 export function defaultIdentity(message: ReceivedMessage): string | null {
   return messageIdentity(message.headers) ?? null;
 }

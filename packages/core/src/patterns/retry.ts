@@ -47,6 +47,7 @@ export function deadLetterOf(message: ReceivedMessage, history: RetryAttempt[]):
       [Headers.deadLetterReason]: last?.error ?? 'unknown',
       [Headers.deadLetterAttempts]: String(history.length),
       [Headers.deadLetterFailedAt]: last?.at ?? new Date().toISOString(),
+      [Headers.deadLetterOriginalId]: message.id,
       [Headers.retryHistory]: JSON.stringify(history),
     },
   };
