@@ -143,7 +143,7 @@ export async function loadSettings(env: NodeJS.ProcessEnv = process.env, overrid
   }
 
   const host = overrides.host ?? env.HOST ?? '127.0.0.1';
-  const security = await resolveSecuritySettings({ file, overrides: overrides.security, env, host, configGiven: configPath !== null || overrides.file !== undefined });
+  const security = await resolveSecuritySettings({ file, overrides: overrides.security, env, host });
   const production = overrides.production ?? env.NODE_ENV === 'production';
   const webDist = overrides.webDist !== undefined ? overrides.webDist : (env.MAILROOM_WEB_DIST ?? DEFAULT_WEB_DIST);
   return {

@@ -30,7 +30,7 @@ export interface AuthSettings {
   session: { ttlMs: number; idleMs: number; secureCookie: boolean | 'auto' };
   signInLimit: { maxFailures: number; windowMs: number };
   /** Where the auth settings came from, for the startup log. */
-  mode: 'configured' | 'default-anonymous' | 'generated-admin';
+  mode: 'configured' | 'anonymous-env' | 'generated-admin';
   /** Set in mode generated-admin: the password of user "admin", printed once at startup. */
   generatedAdminPassword: string | null;
 }
@@ -86,10 +86,8 @@ export async function resolveSecuritySettings(options: {
   overrides: SecurityOverrides | undefined;
   env: NodeJS.ProcessEnv;
   host: string;
-  /** A config file (or file contents) was given. */
-  configGiven: boolean;
 }): Promise<SecuritySettings> {
-  const { file, overrides = {}, env, host, configGiven } = options;
+  const { file, overrides = {}, env, host } = options;
   const authInput = overrides.auth !== undefined ? overrides.auth : file.auth;
   let auth: AuthSettings;
   if (authInput !== undefined && authInput !== null) {
@@ -116,9 +114,11 @@ export async function resolveSecuritySettings(options: {
       generatedAdminPassword: null,
     };
   } else {
+    // Sign-in is on unless anonymous access is asked for explicitly (and then only on loopback).
     const base = { oidc: null, session: { ttlMs: 720 * 60_000, idleMs: 120 * 60_000, secureCookie: 'auto' as const }, signInLimit: { maxFailures: 10, windowMs: 15 * 60_000 } };
-    if (!configGiven && isLoopbackBind(host)) {
-      auth = { ...base, users: [], anonymous: { '*': 'operator' }, mode: 'default-anonymous', generatedAdminPassword: null };
+    const anonymousRole = anonymousRoleFromEnv(env.MAILROOM_ANONYMOUS_ROLE, host);
+    if (anonymousRole !== null) {
+      auth = { ...base, users: [], anonymous: { '*': anonymousRole }, mode: 'anonymous-env', generatedAdminPassword: null };
     } else {
       const password = randomBytes(15).toString('base64url');
       auth = { ...base, users: [{ username: 'admin', passwordHash: await hashPassword(password), grants: { '*': 'admin' } }], anonymous: null, mode: 'generated-admin', generatedAdminPassword: password };
@@ -136,14 +136,29 @@ export async function resolveSecuritySettings(options: {
   };
 }
 
+/** MAILROOM_ANONYMOUS_ROLE: explicit anonymous access for loopback clients, refused on any other bind. */
+function anonymousRoleFromEnv(value: string | undefined, host: string): 'viewer' | 'operator' | 'admin' | null {
+  if (value === undefined || value === '') return null;
+  if (value !== 'viewer' && value !== 'operator' && value !== 'admin') {
+    throw new InvalidInputError(`MAILROOM_ANONYMOUS_ROLE must be viewer, operator or admin, got ${JSON.stringify(value)}`);
+  }
+  if (!isLoopbackBind(host)) {
+    throw new InvalidInputError(`MAILROOM_ANONYMOUS_ROLE is only allowed when the server listens on loopback (HOST=127.0.0.1 or ::1); it listens on ${host}`, {
+      hint: 'Unset MAILROOM_ANONYMOUS_ROLE and sign in, or listen on 127.0.0.1.',
+    });
+  }
+  return value;
+}
+
 /** The startup log line that says how people get in. */
 export function describeAccess(auth: AuthSettings, url: string): string[] {
   const lines: string[] = [];
-  if (auth.mode === 'default-anonymous') {
-    lines.push('  sign-in:     off for this machine only: anonymous operator access from loopback (no MAILROOM_CONFIG).');
-    lines.push('               Set MAILROOM_CONFIG with auth.users or auth.oidc to require sign-in.');
+  if (auth.mode === 'anonymous-env') {
+    lines.push(`  sign-in:     off for this machine only: anonymous ${JSON.stringify(auth.anonymous)} access from loopback (MAILROOM_ANONYMOUS_ROLE).`);
+    lines.push('               Unset it, or set MAILROOM_CONFIG with auth.users or auth.oidc, to require sign-in.');
   } else if (auth.mode === 'generated-admin') {
-    lines.push(`  sign-in:     user "admin", password ${auth.generatedAdminPassword} (generated for this run; configure auth.users to keep one)`);
+    lines.push(`  sign-in:     at ${url}/signin as user "admin", password ${auth.generatedAdminPassword}`);
+    lines.push('               (generated for this run; configure auth.users in MAILROOM_CONFIG to keep accounts)');
   } else {
     const ways = [auth.users.length > 0 ? `${auth.users.length} local account(s)` : null, auth.oidc ? `OpenID Connect (${auth.oidc.issuer})` : null].filter(Boolean);
     lines.push(`  sign-in:     required at ${url}/signin${ways.length > 0 ? ` (${ways.join(', ')})` : ' (no accounts configured!)'}`);
