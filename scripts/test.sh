@@ -8,14 +8,15 @@ step "lint"
 pnpm lint
 step "typecheck"
 pnpm typecheck
+# Built before the server's tests too: they check the content security policy against the real page.
+step "build the web app"
+pnpm --filter @mailroom/web build
 step "brokers up"
 pnpm brokers up
 step "unit, conformance and integration tests"
 pnpm -r --workspace-concurrency 1 --no-bail --filter '!@mailroom/e2e' test
 if [ -f e2e/package.json ]; then
   ensure_chromium
-  step "build the web app"
-  pnpm --filter @mailroom/web build
   step "end-to-end tests (Playwright, Debian chromium)"
   pnpm --filter @mailroom/e2e test
 fi
