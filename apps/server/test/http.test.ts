@@ -88,6 +88,42 @@ describe('HTTP surface', () => {
     expect(invalidBody.error.message).toMatch(/^Invalid input: limit:/);
   });
 
+  it('never sends a stack trace outside production either (the start command sets no NODE_ENV)', async () => {
+    const other = tempDir();
+    const dev = await serve(await testApp({ dataDir: other.dir, production: false, memory: { enabled: true, demoTraffic: false } }));
+    try {
+      expect(dev.app.settings.production).toBe(false);
+      const bodies: string[] = [];
+      const notFound = await fetch(`${dev.url}/trpc/connections.get?input=${encodeURIComponent(JSON.stringify({ connectionId: 'nope' }))}`);
+      expect(notFound.status).toBe(404);
+      bodies.push(await notFound.text());
+      const invalid = await fetch(`${dev.url}/trpc/destinations.list?input=${encodeURIComponent(JSON.stringify({ connectionId: 'memory', limit: 100000 }))}`);
+      expect(invalid.status).toBe(400);
+      bodies.push(await invalid.text());
+      const batch = await fetch(`${dev.url}/trpc/connections.get,nope.nothing?batch=1&input=${encodeURIComponent(JSON.stringify({ 0: { connectionId: 'nope' }, 1: {} }))}`);
+      bodies.push(await batch.text());
+      const noCsrf = await fetch(`${dev.url}/trpc/destinations.create`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ connectionId: 'memory', name: 'x' }) });
+      expect(noCsrf.status).toBe(403);
+      bodies.push(await noCsrf.text());
+      // A subscription error travels in an SSE event instead of a JSON body.
+      const sse = await fetch(`${dev.url}/trpc/messages.tail?input=${encodeURIComponent(JSON.stringify({ connectionId: 'nope', destination: 'orders' }))}`, { headers: { accept: 'text/event-stream' }, signal: AbortSignal.timeout(5_000) });
+      const sseText = await sse.text();
+      expect(sseText).toMatch(/NOT_FOUND/);
+      bodies.push(sseText);
+      for (const body of bodies) {
+        expect(body).not.toMatch(/"stack"/);
+        expect(body).not.toMatch(/\.ts:\d+/);
+        expect(body).not.toMatch(/\n\s+at /);
+        expect(body).not.toMatch(/\\n\s+at /);
+      }
+      // The real error message is still there for the developer.
+      expect(JSON.parse(bodies[0]!)).toMatchObject({ error: { data: { code: 'NOT_FOUND', mailroomCode: 'NOT_FOUND' } } });
+    } finally {
+      await dev.app.close();
+      other.remove();
+    }
+  });
+
   it('a dead broker is a typed SERVICE_UNAVAILABLE error within 5 s, for queries and for SSE tails', async () => {
     const started = Date.now();
     const error = await served.client.destinations.list.query({ connectionId: 'dead' }).catch((e: unknown) => e);

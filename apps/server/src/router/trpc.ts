@@ -28,8 +28,6 @@ export interface MailroomErrorData {
   hint: string | null;
   /** Input validation problems, one per field. */
   issues: { path: string; message: string }[] | null;
-  /** Only outside production. */
-  stack?: string;
 }
 
 const HTTP_STATUS: Record<string, number> = {
@@ -59,6 +57,8 @@ function isProduction(ctx: Context | undefined): boolean {
 }
 
 const t = initTRPC.context<Context>().meta<ProcedureMeta>().create({
+  // isDev only adds stack traces to error shapes; no response carries one.
+  isDev: false,
   sse: {
     ping: { enabled: true, intervalMs: 10_000 },
     client: { reconnectAfterInactivityMs: 25_000 },
@@ -84,6 +84,7 @@ const t = initTRPC.context<Context>().meta<ProcedureMeta>().create({
     if (issues && issues.length > 0 && mailroomCode === null) {
       message = `Invalid input: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`;
     }
+    // Never a stack trace, production or not: internal errors are logged with theirs (createExpressApp's onError).
     const data: MailroomErrorData = {
       code,
       httpStatus: HTTP_STATUS[code] ?? shape.data.httpStatus,
@@ -91,7 +92,6 @@ const t = initTRPC.context<Context>().meta<ProcedureMeta>().create({
       mailroomCode,
       hint,
       issues,
-      ...(!isProduction(ctx) && shape.data.stack ? { stack: shape.data.stack } : {}),
     };
     const numeric = TRPC_ERROR_CODES_BY_KEY[code as keyof typeof TRPC_ERROR_CODES_BY_KEY] ?? shape.code;
     return { message, code: numeric, data };
