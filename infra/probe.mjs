@@ -136,8 +136,49 @@ async function probeKafka() {
     const r = apis.get(key);
     return r ? `${name} v${r[0]}-${r[1]}` : `${name} n/a`;
   };
+  const metadata = await probeKafkaMetadata(ep, clientId, apis.get(3));
   // Produce/Fetch/Metadata ranges identify the broker generation (4.x dropped old versions).
-  return `${ep.host}:${ep.port} ApiVersions ok: ${apis.size} APIs; ${fmt(0, 'Produce')}, ${fmt(1, 'Fetch')}, ${fmt(3, 'Metadata')}`;
+  return `${ep.host}:${ep.port} ApiVersions ok: ${apis.size} APIs; ${fmt(0, 'Produce')}, ${fmt(1, 'Fetch')}, ${fmt(3, 'Metadata')}; ${metadata}`;
+}
+
+// Metadata v1 (api key 3) for no topics: answered with the brokers and the controller only once
+// the node has registered with the KRaft controller, which ApiVersions alone does not prove.
+async function probeKafkaMetadata(ep, clientId, range) {
+  if (!range || range[0] > 1 || range[1] < 1) throw new Error(`${ep.host}:${ep.port} does not accept Metadata v1 (range ${range ? range.join('-') : 'n/a'})`);
+  const header = Buffer.alloc(10);
+  header.writeInt16BE(3, 0); // api key Metadata
+  header.writeInt16BE(1, 2); // api version 1
+  header.writeInt32BE(0x6d73, 4); // correlation id
+  header.writeInt16BE(clientId.length, 8);
+  const noTopics = Buffer.alloc(4); // an empty array: the cluster, not every topic
+  const payload = Buffer.concat([header, clientId, noTopics]);
+  const size = Buffer.alloc(4);
+  size.writeInt32BE(payload.length, 0);
+  const { brokers, controller } = await tcpExchange(ep, Buffer.concat([size, payload]), (buf) => {
+    if (buf.length < 4) return undefined;
+    const len = buf.readInt32BE(0);
+    if (len < 0 || len > 1 << 20) throw new Error(`${ep.host}:${ep.port} is not a Kafka broker (frame size ${len})`);
+    if (buf.length < 4 + len) return undefined;
+    if (buf.readInt32BE(4) !== 0x6d73) throw new Error('Kafka Metadata: wrong correlation id');
+    let off = 8;
+    const count = buf.readInt32BE(off);
+    off += 4;
+    const nodes = [];
+    for (let i = 0; i < count; i++) {
+      const node = buf.readInt32BE(off);
+      const hostLen = buf.readInt16BE(off + 4);
+      const host = buf.toString('utf8', off + 6, off + 6 + hostLen);
+      off += 6 + hostLen;
+      const port = buf.readInt32BE(off);
+      const rackLen = buf.readInt16BE(off + 4);
+      off += 6 + Math.max(rackLen, 0);
+      nodes.push(`${node}@${host}:${port}`);
+    }
+    return { brokers: nodes, controller: buf.readInt32BE(off) };
+  });
+  if (brokers.length === 0) throw new Error(`${ep.host}:${ep.port} Metadata lists no brokers yet (still registering with the controller)`);
+  if (controller < 0) throw new Error(`${ep.host}:${ep.port} Metadata names no controller yet`);
+  return `Metadata ok: brokers ${brokers.join(', ')}, controller ${controller}`;
 }
 
 // AMQP 0-9-1 protocol header; a RabbitMQ node answers with a Connection.Start method frame.
