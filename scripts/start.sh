@@ -7,4 +7,5 @@ install_deps
 step "build the web app"
 pnpm --filter @mailroom/web build
 step "start the server"
-exec pnpm --filter @mailroom/server start
+# Not exec: pnpm may be the shell function from lib.sh (run as `bash scripts/start.sh`).
+pnpm --filter @mailroom/server start

@@ -20,4 +20,6 @@ if [ -f e2e/package.json ]; then
   step "end-to-end tests (Playwright, Debian chromium)"
   pnpm --filter @mailroom/e2e test
 fi
+step "the README's start command: the page it prints loads and its sign-in works"
+bash scripts/start-smoke.sh
 step "all tests passed"
