@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidInputError, NotFoundError, fromUtf8, utf8, type BrowsePage, type Message, type StoredMessage } from '@mailroom/core';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { brokers, newAdapter, uniqueName } from './helpers';
+import { brokers, deleteGroups, groupsLeftBehind, joinAndLeaveWithoutCommit, newAdapter, uniqueName } from './helpers';
 import type { KafkaAdapter } from '../src';
 
 const values = (messages: StoredMessage[]) => messages.map((m) => fromUtf8(m.value));
@@ -151,10 +151,27 @@ describe('browse', () => {
     }
   });
 
-  it('leaves no consumer group and no commit behind', async () => {
-    await adapter.browse({ destination: topic, start: { from: 'newest' }, limit: 5 });
+  it('leaves no consumer group and no commit behind (every group on the broker, before and after)', async () => {
+    const left = await groupsLeftBehind([topic, big], async () => {
+      await adapter.browse({ destination: topic, start: { from: 'newest' }, limit: 5 });
+      const page = await adapter.browse({ destination: big, start: { from: 'oldest' }, limit: 5 });
+      await adapter.browse({ destination: big, start: { from: 'oldest' }, cursor: page.nextCursor, limit: 5 });
+      await adapter.browse({ destination: topic, start: { from: 'timestamp', timestamp: new Date(t0 + 10_000) }, limit: 5 });
+    });
+    expect(left).toEqual([]);
     expect(await adapter.listConsumerGroups(topic)).toEqual([]);
     expect(await adapter.listConsumerGroups(big)).toEqual([]);
+  });
+
+  it('the group check sees a group that joined and left without committing (which listConsumerGroups cannot)', async () => {
+    const leaver = uniqueName('leaver');
+    try {
+      const left = await groupsLeftBehind([topic], () => joinAndLeaveWithoutCommit(leaver, topic));
+      expect(left).toEqual([leaver]);
+      expect((await adapter.listConsumerGroups(topic)).map((g) => g.name)).not.toContain(leaver);
+    } finally {
+      await deleteGroups([leaver]);
+    }
   });
 
   it('rejects a missing topic and a foreign cursor', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromUtf8, utf8, type PublishMessage, type TailBatch } from '@mailroom/core';
-import { newAdapter, uniqueName } from './helpers';
+import { groupsLeftBehind, newAdapter, uniqueName } from './helpers';
 import type { KafkaAdapter } from '../src';
 
 let adapter: KafkaAdapter;
@@ -20,30 +20,33 @@ afterAll(async () => {
 });
 
 describe('tail', () => {
-  it('starts at the end of every partition, yields new records, and ends promptly on abort', async () => {
+  it('starts at the end of every partition, yields new records, ends promptly on abort, and leaves no consumer group', async () => {
     await adapter.publish(topic, publish('old', 10));
-    const controller = new AbortController();
-    const iterator = adapter.tail({ destination: topic, signal: controller.signal, maxBatch: 50 })[Symbol.asyncIterator]();
-    const firstBatch = iterator.next();
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    await adapter.publish(topic, publish('new', 40));
-    const seen: string[] = [];
-    let pending: Promise<IteratorResult<TailBatch>> = firstBatch;
-    const deadline = Date.now() + 15_000;
-    while (seen.length < 40 && Date.now() < deadline) {
-      const result = await pending;
-      if (result.done) break;
-      expect(result.value.messages.length).toBeLessThanOrEqual(50);
-      expect(result.value.skipped).toBe(0);
-      seen.push(...result.value.messages.map((m) => fromUtf8(m.value)));
-      pending = iterator.next();
-    }
-    expect([...seen].sort()).toEqual(Array.from({ length: 40 }, (_, i) => `new-${i}`).sort());
-    const started = Date.now();
-    controller.abort();
-    const end = await pending;
-    expect(end.done).toBe(true);
-    expect(Date.now() - started).toBeLessThan(1000);
+    const left = await groupsLeftBehind([topic], async () => {
+      const controller = new AbortController();
+      const iterator = adapter.tail({ destination: topic, signal: controller.signal, maxBatch: 50 })[Symbol.asyncIterator]();
+      const firstBatch = iterator.next();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await adapter.publish(topic, publish('new', 40));
+      const seen: string[] = [];
+      let pending: Promise<IteratorResult<TailBatch>> = firstBatch;
+      const deadline = Date.now() + 15_000;
+      while (seen.length < 40 && Date.now() < deadline) {
+        const result = await pending;
+        if (result.done) break;
+        expect(result.value.messages.length).toBeLessThanOrEqual(50);
+        expect(result.value.skipped).toBe(0);
+        seen.push(...result.value.messages.map((m) => fromUtf8(m.value)));
+        pending = iterator.next();
+      }
+      expect([...seen].sort()).toEqual(Array.from({ length: 40 }, (_, i) => `new-${i}`).sort());
+      const started = Date.now();
+      controller.abort();
+      const end = await pending;
+      expect(end.done).toBe(true);
+      expect(Date.now() - started).toBeLessThan(1000);
+    });
+    expect(left).toEqual([]);
     expect(await adapter.listConsumerGroups(topic)).toEqual([]);
   });
 
