@@ -185,6 +185,33 @@ describe('redrive', () => {
     expect((await everything(adapter, origin)).length).toBe(TOTAL);
   });
 
+  it('is rate-limited: N records at R/s take at least (N − burst)/R seconds, and progress never runs ahead of the limit', async () => {
+    const origin = await topic(uniqueName('rd-rate'), 1);
+    const dlq = await topic(adapter.deadLetterNameFor(origin), 2);
+    const count = 600;
+    const ratePerSecond = 200;
+    // core's RateLimiter (a token bucket) holds at most one second of tokens: burst = R. A limiter
+    // that started full could let `burst` records through at once; none can go faster than that.
+    const burst = ratePerSecond;
+    await adapter.publish(
+      dlq,
+      Array.from({ length: count }, (_, i) => ({ key: `k-${i}`, value: utf8(`rate-${i}`), headers: { [Headers.messageId]: `rate-${i}`, [Headers.deadLetterOrigin]: origin } })),
+    );
+    const progress: { atMs: number; moved: number }[] = [];
+    const started = performance.now();
+    const report = await adapter.redrive(
+      { taskId: uniqueName('rate'), source: dlq, target: null, selection: { kind: 'all' }, ratePerSecond, dryRun: false },
+      { signal: new AbortController().signal, onProgress: (p) => progress.push({ atMs: performance.now() - started, moved: p.moved }), checkpoint: memoryCheckpoint() },
+    );
+    const elapsedMs = performance.now() - started;
+    expect(report).toMatchObject({ outcome: 'completed', moved: count, failed: 0 });
+    expect(elapsedMs).toBeGreaterThanOrEqual(((count - burst) / ratePerSecond) * 1000);
+    expect(progress.length).toBeGreaterThan(2);
+    for (const p of progress) expect(p.moved, `moved ${p.moved} after ${Math.round(p.atMs)} ms`).toBeLessThanOrEqual(burst + (ratePerSecond * p.atMs) / 1000);
+    expect(progress[progress.length - 1]?.moved).toBe(count);
+    expect(ids(await everything(adapter, origin)).sort()).toEqual(Array.from({ length: count }, (_, i) => `rate-${i}`).sort());
+  });
+
   it('redrives a selection of ids or a filter to a chosen topic, leaving the DLQ intact', async () => {
     const dlq = await topic(uniqueName('rd-sel') + '.DLT', 2);
     const target = await topic(uniqueName('rd-target'), 1);
