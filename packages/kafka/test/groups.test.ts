@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConflictError, InvalidInputError, NotFoundError, UnsupportedError, utf8, type ConsumerGroupDetail, type Message, type MessageConsumer, type ReceivedMessage } from '@mailroom/core';
+import { ConflictError, InvalidInputError, NotFoundError, UnsupportedError, utf8, type ConsumerGroupDetail, type Message, type MessageConsumer, type MetricsSnapshot, type ReceivedMessage } from '@mailroom/core';
 import { Kafka, logLevel } from 'kafkajs';
-import { brokers, newAdapter, uniqueName } from './helpers';
+import { brokers, deleteGroups, newAdapter, uniqueName } from './helpers';
 import { describeWithKafkaTool, type ToolRow } from './kafka-tools';
 import type { KafkaAdapter } from '../src';
 
@@ -22,7 +22,7 @@ function asToolRows(detail: ConsumerGroupDetail): Omit<ToolRow, 'consumerId'>[] 
 }
 
 async function expectSameAsKafkaTool(): Promise<ToolRow[]> {
-  const [tool, ours] = await Promise.all([describeWithKafkaTool(brokers()[0] ?? '127.0.0.1:9092', group), adapter.describeConsumerGroup(group, topic)]);
+  const [tool, ours] = await Promise.all([describeWithKafkaTool(brokers().join(','), group), adapter.describeConsumerGroup(group, topic)]);
   expect(asToolRows(ours)).toEqual(tool.map(({ consumerId: _c, ...row }) => row));
   expect(ours.lag).toBe(tool.reduce((n, r) => n + (r.lag ?? 0), 0));
   return tool;
@@ -137,6 +137,45 @@ describe('consumer groups', () => {
     expect(listed?.partitions).toBe(3);
     expect(listed?.attributes['cleanup.policy']).toBe('delete');
     expect(listed?.attributes['replicationFactor']).toBe(1);
+  });
+
+  it("shows a consuming group's rate: the offsets it committed between two snapshots over the time between them", async () => {
+    const rateGroup = uniqueName('g-rate');
+    // A new group is committed at the end of every partition when it subscribes, so the first snapshot has a baseline.
+    const consumer = adapter.createConsumer({ group: rateGroup, maxMessages: 100 });
+    try {
+      await consumer.subscribe([topic]);
+      const ofGroup = (snapshot: MetricsSnapshot) => snapshot.groups.find((g) => g.group === rateGroup && g.destination === topic);
+      const firstStart = Date.now();
+      const first = await adapter.metrics();
+      const firstEnd = Date.now();
+      expect(ofGroup(first)).toMatchObject({ lag: 0, consumeRate: null });
+
+      const consumed = 120;
+      await adapter.publish(topic, Array.from({ length: consumed }, (_, i) => ({ key: `c-${i}`, value: utf8(`c-${i}`), headers: {} })));
+      const polled = await pollAtLeast(consumer, consumed);
+      expect(polled.length).toBe(consumed);
+      await consumer.commit();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+
+      const secondStart = Date.now();
+      const second = await adapter.metrics();
+      const secondEnd = Date.now();
+      const measured = ofGroup(second);
+      expect(measured?.lag).toBe(0);
+      const rate = measured?.consumeRate ?? null;
+      if (rate === null) throw new Error(`no consume rate for ${rateGroup} in the second snapshot`);
+      expect(rate).toBeGreaterThan(0);
+      // The adapter's window lies between the end of the first snapshot and the start of the second
+      // (shortest) and between the start of the first and the end of the second (longest).
+      expect(rate).toBeGreaterThanOrEqual((consumed * 1000) / (secondEnd - firstStart));
+      expect(rate).toBeLessThanOrEqual((consumed * 1000) / (secondStart - firstEnd));
+      // Every other group on the topic committed nothing meanwhile: the topic's deliver rate is this group's.
+      expect(second.destinations.find((d) => d.destination === topic)?.deliverRate).toBeCloseTo(rate, 6);
+    } finally {
+      await consumer.close();
+      await deleteGroups([rateGroup]);
+    }
   });
 
   it('says what Kafka cannot do and what does not exist', async () => {
