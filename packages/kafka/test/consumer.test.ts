@@ -109,7 +109,7 @@ describe('consumer', () => {
     await expect(consumer.subscribe([])).rejects.toBeInstanceOf(InvalidInputError);
     await consumer.close();
     expect(() => createKafkaAdapter({ brokers: [] })).toThrow(InvalidInputError);
-    const fromString = createKafkaAdapter({ brokers: '127.0.0.1:9092' as unknown as string[] });
+    const fromString = createKafkaAdapter({ brokers: brokers().join(',') as unknown as string[] });
     expect((await fromString.ping()).version).not.toBeNull();
     await fromString.close();
   });
