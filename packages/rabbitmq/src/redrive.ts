@@ -178,6 +178,9 @@ export async function runRedrive(deps: RedriveDeps, request: RedriveRequest, con
     const props = message.properties;
     const headers: Record<string, unknown> = { ...(props.headers ?? {}) };
     delete headers['x-delivery-count'];
+    // The broker routes by a CC header too (sender-selected distribution): left on the copy, the
+    // original publish's CC keys would send it to more queues than the route chosen here.
+    delete headers['CC'];
     headers[Headers.redrivenFrom] = request.source;
     headers[Headers.redriveTask] = request.taskId;
     const options: Options.Publish = { headers, persistent: true, mandatory: true };

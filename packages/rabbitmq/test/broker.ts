@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import amqp, { type Channel, type ChannelModel } from 'amqplib';
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { resolveConfig } from '../src/config';
 import { ManagementClient } from '../src/management';
 import { testConfig } from './env';
@@ -49,6 +49,14 @@ export class Broker {
     this.policies.add(name);
   }
 
+  /** A confirm channel on the arranging connection; the caller closes it. */
+  async confirmChannel(): Promise<ConfirmChannel> {
+    this.connection ??= await amqp.connect(testConfig().url, { clientProperties: { connection_name: 'mailroom-test/arrange' } });
+    const channel = await this.connection.createConfirmChannel();
+    channel.on('error', () => undefined);
+    return channel;
+  }
+
   /** Publishes with confirms straight to a queue (default exchange). */
   async sendToQueue(queue: string, bodies: { body: Buffer; messageId?: string; headers?: Record<string, unknown> }[]): Promise<void> {
     this.connection ??= await amqp.connect(testConfig().url, { clientProperties: { connection_name: 'mailroom-test/arrange' } });
@@ -74,13 +82,14 @@ export class Broker {
     await ch.close();
   }
 
-  /** Takes every message off a queue (ack), returning them in order. */
-  async drain(queue: string): Promise<{ messageId: string | undefined; body: Buffer; headers: Record<string, unknown>; redelivered: boolean }[]> {
+  /** Takes every message off a queue (ack), returning them in order; with `requeue` they are put back (in order, marked redelivered) instead. */
+  async drain(queue: string, { requeue = false } = {}): Promise<{ messageId: string | undefined; body: Buffer; headers: Record<string, unknown>; redelivered: boolean }[]> {
     const ch = await this.channel();
     const out: { messageId: string | undefined; body: Buffer; headers: Record<string, unknown>; redelivered: boolean }[] = [];
     await ch.prefetch(1000);
     for (;;) {
-      const got = await ch.get(queue, { noAck: true });
+      // Closing the channel requeues whatever it got without acking.
+      const got = await ch.get(queue, { noAck: !requeue });
       if (got === false) break;
       out.push({ messageId: got.properties.messageId as string | undefined, body: got.content, headers: got.properties.headers ?? {}, redelivered: got.fields.redelivered });
     }
