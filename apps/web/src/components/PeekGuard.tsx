@@ -11,13 +11,7 @@ export function PeekGuard({ capabilities, action, confirmed, onConfirm, children
   return (
     <section className="card" data-state="peek-warning">
       <div className="card-body stack" style={{ maxWidth: 720 }}>
-        <div className="alert warn" role="note">
-          <Icon name="warn" />
-          <div>
-            <div className="alert-title">Reading these messages changes them on the broker</div>
-            <div>{capabilities.peekWarning ?? 'On this broker a read is not side-effect free.'}</div>
-          </div>
-        </div>
+        <DestructiveReadWarning capabilities={capabilities} />
         <div className="row">
           <button type="button" className="btn danger-outline" onClick={onConfirm}>
             <Icon name="warn" size={14} /> {action} anyway
@@ -26,6 +20,20 @@ export function PeekGuard({ capabilities, action, confirmed, onConfirm, children
         </div>
       </div>
     </section>
+  );
+}
+
+/** The broker's own words on what a read does to its messages; `children` adds what this action reads. */
+export function DestructiveReadWarning({ capabilities, children }: { capabilities: Capabilities; children?: ReactNode }) {
+  return (
+    <div className="alert warn" role="note" data-state="destructive-read-warning">
+      <Icon name="warn" />
+      <div>
+        <div className="alert-title">Reading these messages changes them on the broker</div>
+        <div>{capabilities.peekWarning ?? 'On this broker a read is not side-effect free.'}</div>
+        {children !== undefined && <div>{children}</div>}
+      </div>
+    </div>
   );
 }
 

@@ -74,16 +74,19 @@ export function RedrivePanel({ task: initial, readOnly, onDismiss }: { task: Red
   const running = task.status === 'running';
   const target = task.target ?? "each message's origin";
   const title = running
-    ? `${task.dryRun ? 'Counting' : 'Redriving'} ${selectionLabel(task)} from ${task.source} to ${target}`
+    ? task.dryRun
+      ? `Dry run: counting which of ${selectionLabel(task)} in ${task.source} would move to ${target}`
+      : `Redriving ${selectionLabel(task)} from ${task.source} to ${target}`
     : task.dryRun
       ? `Dry run ${task.status}: ${formatCount(p.moved)} message${p.moved === 1 ? '' : 's'} would move`
       : `Redrive ${task.status}: ${formatCount(p.moved)} moved${p.failed > 0 ? `, ${formatCount(p.failed)} failed` : ''}`;
 
   return (
-    <section className="card" aria-label="Redrive progress" data-status={task.status}>
+    <section className="card" aria-label="Redrive progress" data-status={task.status} data-dry-run={task.dryRun || undefined}>
       <div className="card-body stack">
         <div className="row">
           <Icon name={running ? 'redo' : task.status === 'completed' ? 'check' : 'warn'} />
+          {task.dryRun && <span className="badge info">Dry run · nothing moves</span>}
           <strong className="grow">{title}</strong>
           {running && !readOnly && (
             <button type="button" className="btn sm danger-outline" onClick={() => cancel.mutate({ taskId: task.id })} disabled={cancel.isPending}>
@@ -106,14 +109,20 @@ export function RedrivePanel({ task: initial, readOnly, onDismiss }: { task: Red
         </div>
         <div className="stats">
           <Figure label={task.dryRun ? 'Would move' : 'Moved'} value={formatCount(p.moved)} />
-          <Figure label="Failed" value={formatCount(p.failed)} danger={p.failed > 0} />
+          <Figure label={task.dryRun ? 'Would fail' : 'Failed'} value={formatCount(p.failed)} danger={p.failed > 0} />
           <Figure label="Skipped" value={formatCount(p.skipped)} />
           <Figure label="Remaining" value={running ? formatCount(p.remaining) : '0'} />
-          <Figure label="Possibly duplicated" value={formatCount(p.possiblyDuplicated)} danger={p.possiblyDuplicated > 0} />
+          {!task.dryRun && <Figure label="Possibly duplicated" value={formatCount(p.possiblyDuplicated)} danger={p.possiblyDuplicated > 0} />}
           <Figure label={running ? 'Rate' : 'Duration'} value={running ? formatRate(rate) : formatDuration(task.finishedAt === null ? null : Date.parse(task.finishedAt) - Date.parse(task.startedAt))} />
         </div>
         {task.error !== null && <Alert tone="danger" title="Redrive error">{task.error}</Alert>}
-        {!running && p.possiblyDuplicated > 0 && (
+        {task.dryRun && (
+          <Alert tone="info" title="Nothing was moved">
+            This was a dry run: no message was written to {target} and none was removed from {task.source}.
+            {!running && task.status === 'completed' && ` A redrive of the same selection would move ${formatCount(p.moved)} message${p.moved === 1 ? '' : 's'}; start it without "Dry run" to move them.`}
+          </Alert>
+        )}
+        {!running && !task.dryRun && p.possiblyDuplicated > 0 && (
           <Alert tone="warn" title={`${formatCount(p.possiblyDuplicated)} message${p.possiblyDuplicated === 1 ? '' : 's'} may now exist twice at the target`}>
             The broker delivers at least once: these were written to the target but their removal from the DLQ could not be confirmed. Consumers that deduplicate by message id are unaffected.
           </Alert>

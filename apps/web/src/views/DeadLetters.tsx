@@ -1,11 +1,11 @@
 import { type UseQueryResult, keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useId, useMemo, useState } from 'react';
 import { Link, useParams } from 'wouter';
 import { capabilitiesOf } from '../api/capabilities';
 import { describeError } from '../api/errors';
 import { useConnection } from '../api/hooks';
 import { useTRPC, useTRPCClient } from '../api/trpc';
-import type { Connection, DeadLetterLink, RedriveSelection, RedriveTask, WireMessage } from '../api/types';
+import type { Capabilities, Connection, DeadLetterLink, RedriveSelection, RedriveTask, WireMessage } from '../api/types';
 import { HealthBadge } from '../components/Badges';
 import { ConfirmDialog, TypedConfirmDialog } from '../components/Dialog';
 import { ExportButtons } from '../components/ExportMenu';
@@ -14,7 +14,7 @@ import { Icon } from '../components/Icon';
 import { MessageTable, messageKey } from '../components/MessageTable';
 import { MessageViewer } from '../components/MessageViewer';
 import { PageHeader } from '../components/PageHeader';
-import { PeekGuard } from '../components/PeekGuard';
+import { DestructiveReadWarning, PeekGuard } from '../components/PeekGuard';
 import { RedrivePanel, isFinal, selectionLabel } from '../components/RedrivePanel';
 import { Alert, EmptyState, ErrorState, LoadingRows, ReadOnlyNote } from '../components/States';
 import { useToast } from '../components/Toasts';
@@ -100,6 +100,21 @@ interface PendingRedrive {
   label: string;
   count: number | null;
   countNote: string;
+  /** Count what would move and move nothing. */
+  dryRun: boolean;
+}
+
+const MAX_RATE_PER_SECOND = 1_000_000;
+const rateFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 3 });
+
+/** The rate-limit field: empty means no limit, else a positive number of messages per second. */
+function parseRateLimit(text: string): { ok: true; value: number | null } | { ok: false; error: string } {
+  const t = text.trim();
+  if (t === '') return { ok: true, value: null };
+  const n = Number(t);
+  if (!/^\d*\.?\d+$/.test(t) || !Number.isFinite(n) || n <= 0) return { ok: false, error: 'Enter a number of messages per second above 0, or leave it empty for no limit' };
+  if (n > MAX_RATE_PER_SECOND) return { ok: false, error: `At most ${formatCount(MAX_RATE_PER_SECOND)} messages per second` };
+  return { ok: true, value: n };
 }
 
 /** Runs a dry-run redrive and resolves with how many messages it would move. */
@@ -126,6 +141,7 @@ function DeadLetterQueue({ connection, dlq, link }: { connection: Connection; dl
   const [viewing, setViewing] = useState<WireMessage | null>(null);
   const [target, setTarget] = useState<string>('');
   const [pending, setPending] = useState<PendingRedrive | null>(null);
+  const [rateText, setRateText] = useState('');
   const [purging, setPurging] = useState(false);
   const [filterDialog, setFilterDialog] = useState(false);
   const [activeTask, setActiveTask] = useState<RedriveTask | null>(null);
@@ -184,11 +200,11 @@ function DeadLetterQueue({ connection, dlq, link }: { connection: Connection; dl
   }));
 
   const targetLabel = target === '' ? (link?.origins.length === 1 ? `its origin (${link.origins[0]})` : "each message's origin") : target;
-  const ask = (selection: RedriveSelection, label: string, count: number | null, countNote: string) => setPending({ selection, label, count, countNote });
+  const ask = (selection: RedriveSelection, label: string, count: number | null, countNote: string) => setPending({ selection, label, count, countNote, dryRun: false });
   const askFilter = async (expression: string) => {
     setFilterDialog(false);
     const selection: RedriveSelection = { kind: 'filter', expression };
-    setPending({ selection, label: `messages matching ${expression}`, count: null, countNote: 'Counting matches (dry run)…' });
+    setPending({ selection, label: `messages matching ${expression}`, count: null, countNote: 'Counting matches (dry run)…', dryRun: false });
     try {
       const n = await countByDryRun(client, connection.id, dlq, target === '' ? null : target, selection);
       setPending((p) => (p?.selection === selection ? { ...p, count: n, countNote: 'counted by a dry run just now' } : p));
@@ -300,23 +316,20 @@ function DeadLetterQueue({ connection, dlq, link }: { connection: Connection; dl
       )}
 
       {pending !== null && (
-        <ConfirmDialog
-          title="Redrive dead letters?"
-          confirmLabel={pending.count === null ? 'Redrive' : `Redrive ${formatCount(pending.count)} message${pending.count === 1 ? '' : 's'}`}
+        <RedriveConfirmDialog
+          pending={pending}
+          dlq={dlq}
+          targetLabel={targetLabel}
+          capabilities={caps}
+          rateText={rateText}
+          onRateText={setRateText}
+          onDryRun={(dryRun) => setPending((p) => (p === null ? p : { ...p, dryRun }))}
+          busy={start.isPending}
           onCancel={() => setPending(null)}
-          onConfirm={() => start.mutate({ connectionId: connection.id, source: dlq, target: target === '' ? null : target, selection: pending.selection, ratePerSecond: null, dryRun: false })}
-          busy={start.isPending || (pending.selection.kind === 'filter' && pending.count === null && pending.countNote.startsWith('Counting'))}
-        >
-          <dl className="kv">
-            <dt>Move</dt><dd>{pending.label}</dd>
-            <dt>Count</dt><dd data-testid="redrive-count">{pending.count === null ? '—' : formatCount(pending.count)} <span className="muted">({pending.countNote})</span></dd>
-            <dt>From</dt><dd>{dlq}</dd>
-            <dt>To</dt><dd>{targetLabel}</dd>
-          </dl>
-          <div className="muted small">Each message is written to the target before it is removed from the dead-letter queue. You can cancel while it runs; what already moved stays moved.</div>
-        </ConfirmDialog>
+          onStart={(ratePerSecond) => start.mutate({ connectionId: connection.id, source: dlq, target: target === '' ? null : target, selection: pending.selection, ratePerSecond, dryRun: pending.dryRun })}
+        />
       )}
-      {filterDialog && <RedriveFilterDialog onCancel={() => setFilterDialog(false)} onNext={(e) => void askFilter(e)} initial={filter} />}
+      {filterDialog && <RedriveFilterDialog capabilities={caps} dlq={dlq} onCancel={() => setFilterDialog(false)} onNext={(e) => void askFilter(e)} initial={filter} />}
       {purging && (
         <TypedConfirmDialog
           title={`Purge ${dlq}?`}
@@ -335,7 +348,85 @@ function DeadLetterQueue({ connection, dlq, link }: { connection: Connection; dl
   );
 }
 
-function RedriveFilterDialog({ initial, onCancel, onNext }: { initial: string; onCancel: () => void; onNext: (expression: string) => void }) {
+function RedriveConfirmDialog({
+  pending, dlq, targetLabel, capabilities, rateText, onRateText, onDryRun, busy, onCancel, onStart,
+}: {
+  pending: PendingRedrive;
+  dlq: string;
+  targetLabel: string;
+  capabilities: Capabilities;
+  rateText: string;
+  onRateText: (text: string) => void;
+  onDryRun: (dryRun: boolean) => void;
+  busy: boolean;
+  onCancel: () => void;
+  onStart: (ratePerSecond: number | null) => void;
+}) {
+  const ids = { dryRun: useId(), rate: useId() };
+  const rate = parseRateLimit(rateText);
+  const counting = pending.selection.kind === 'filter' && pending.count === null && pending.countNote.startsWith('Counting');
+  const n = pending.count;
+  const messages = n === null ? 'messages' : `${formatCount(n)} message${n === 1 ? '' : 's'}`;
+  // On a destructive-read broker every message examined but not moved is read and put back.
+  const readsWithoutMoving = capabilities.peekIsDestructive && (pending.dryRun || pending.selection.kind !== 'all');
+  return (
+    <ConfirmDialog
+      title={pending.dryRun ? 'Dry run: count what would move?' : 'Redrive dead letters?'}
+      confirmLabel={pending.dryRun ? 'Start dry run (move nothing)' : n === null ? 'Redrive' : `Redrive ${messages}`}
+      onCancel={onCancel}
+      onConfirm={() => {
+        if (rate.ok) onStart(rate.value);
+      }}
+      busy={busy || counting || !rate.ok}
+    >
+      <dl className="kv">
+        <dt>{pending.dryRun ? 'Count' : 'Move'}</dt><dd>{pending.label}</dd>
+        <dt>Count</dt><dd data-testid="redrive-count">{n === null ? '—' : formatCount(n)} <span className="muted">({pending.countNote})</span></dd>
+        <dt>From</dt><dd>{dlq}</dd>
+        <dt>To</dt><dd>{targetLabel}</dd>
+      </dl>
+      <fieldset className="redrive-options">
+        <legend className="field-label">Options</legend>
+        <label className="checkbox" htmlFor={ids.dryRun}>
+          <input id={ids.dryRun} type="checkbox" checked={pending.dryRun} onChange={(e) => onDryRun(e.target.checked)} />
+          Dry run (count only, move nothing)
+        </label>
+        <div className="field">
+          <label htmlFor={ids.rate}>Rate limit (messages per second)</label>
+          <input
+            id={ids.rate}
+            className="input"
+            inputMode="decimal"
+            autoComplete="off"
+            style={{ maxWidth: 180 }}
+            value={rateText}
+            placeholder="no limit"
+            onChange={(e) => onRateText(e.target.value)}
+            aria-invalid={!rate.ok}
+            aria-describedby={`${ids.rate}-note`}
+          />
+          {rate.ok
+            ? <span id={`${ids.rate}-note`} className="help">{rate.value === null ? 'Empty: as fast as the broker allows.' : `At most ${rateFormat.format(rate.value)} message${rate.value === 1 ? '' : 's'} per second.`}</span>
+            : <span id={`${ids.rate}-note`} className="error" role="alert">{rate.error}</span>}
+        </div>
+      </fieldset>
+      {readsWithoutMoving && (
+        <DestructiveReadWarning capabilities={capabilities}>
+          {pending.dryRun ? <>A dry run reads every message in <code>{dlq}</code> and puts it back.</> : <>Every message in <code>{dlq}</code> is read; the ones not selected are put back.</>}
+        </DestructiveReadWarning>
+      )}
+      {pending.dryRun ? (
+        <Alert tone="info" title="Nothing will be moved">
+          The dry run reports how many messages would move to {targetLabel}. Nothing is written to the target and nothing is removed from <code>{dlq}</code>.
+        </Alert>
+      ) : (
+        <div className="muted small">Each message is written to the target before it is removed from the dead-letter queue. You can cancel while it runs; what already moved stays moved.</div>
+      )}
+    </ConfirmDialog>
+  );
+}
+
+function RedriveFilterDialog({ capabilities, dlq, initial, onCancel, onNext }: { capabilities: Capabilities; dlq: string; initial: string; onCancel: () => void; onNext: (expression: string) => void }) {
   const client = useTRPCClient();
   const [text, setText] = useState(initial);
   const [error, setError] = useState<string | null>(null);
@@ -347,12 +438,18 @@ function RedriveFilterDialog({ initial, onCancel, onNext }: { initial: string; o
     else setError(result.position === null ? result.error : `${result.error} (at ${result.position})`);
   };
   return (
-    <ConfirmDialog title="Redrive messages matching a filter" confirmLabel="Count matches…" onCancel={onCancel} onConfirm={() => void next()}>
+    <ConfirmDialog title="Redrive messages matching a filter" confirmLabel={capabilities.peekIsDestructive ? 'Count matches anyway…' : 'Count matches…'} onCancel={onCancel} onConfirm={() => void next()}>
       <div className="field">
         <label htmlFor="redrive-filter">Filter expression</label>
         <input id="redrive-filter" className="input mono" value={text} onChange={(e) => setText(e.target.value)} aria-invalid={error !== null} placeholder={'reason contains "timeout" and attempts >= 3'} onKeyDown={(e) => e.key === 'Enter' && void next()} />
         {error !== null ? <span className="error" role="alert">{error}</span> : <span className="help">Fields: key, text, json.path, headers.name, reason, origin, attempts, timestamp…</span>}
       </div>
+      <div className="muted small">Next, a dry run counts the matches; nothing moves until you confirm.</div>
+      {capabilities.peekIsDestructive && (
+        <DestructiveReadWarning capabilities={capabilities}>
+          Counting the matches reads every message in <code>{dlq}</code> and puts it back, and so does the redrive.
+        </DestructiveReadWarning>
+      )}
     </ConfirmDialog>
   );
 }
