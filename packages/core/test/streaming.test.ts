@@ -71,6 +71,105 @@ describe('RateTracker', () => {
     now = 4000;
     expect(tracker.observe('a', 50)).toBeNull();
   });
+
+  it('gives every caller the rate over the trailing window, even two callers 1 ms apart', () => {
+    let now = 0;
+    const tracker = new RateTracker(() => now);
+    const counterAt = (t: number) => Math.floor(t / 10); // 100 per second, in whole messages
+    const seen: Array<number | null> = [];
+    for (let t = 0; t <= 10_000; t += 250) {
+      now = t;
+      seen.push(tracker.observe('a', counterAt(now)));
+      now = t + 1;
+      seen.push(tracker.observe('a', counterAt(now)));
+    }
+    const settled = seen.slice(seen.length - 20);
+    for (const rate of settled) {
+      expect(rate).not.toBeNull();
+      expect(rate).toBeGreaterThan(99);
+      expect(rate).toBeLessThan(101);
+    }
+  });
+
+  it('follows a change of rate within the window', () => {
+    let now = 0;
+    let counter = 0;
+    const tracker = new RateTracker({ now: () => now, windowMs: 5000 });
+    for (; now <= 10_000; now += 500) tracker.observe('a', (counter = now / 10));
+    for (; now <= 20_000; now += 500) {
+      counter += 500; // 1000 per second from here on
+      tracker.observe('a', counter);
+    }
+    now = 20_001;
+    expect(tracker.observe('a', counter)).toBeCloseTo(1000, -1);
+  });
+
+  it('measures across a gap longer than the window, but not across one longer than maxSpanMs', () => {
+    let now = 0;
+    const tracker = new RateTracker({ now: () => now, windowMs: 5000, maxSpanMs: 60_000 });
+    tracker.observe('a', 0);
+    now = 20_000;
+    expect(tracker.observe('a', 2000)).toBe(100);
+    now = 100_000;
+    expect(tracker.observe('a', 3000)).toBeNull();
+    now = 101_000;
+    expect(tracker.observe('a', 3050)).toBe(50);
+  });
+
+  it('says nothing until the span is long enough, then measures from the first sample', () => {
+    let now = 0;
+    const tracker = new RateTracker({ now: () => now, minSpanMs: 100 });
+    expect(tracker.observe('a', 0)).toBeNull();
+    now = 5;
+    expect(tracker.observe('a', 1)).toBeNull();
+    now = 200;
+    expect(tracker.observe('a', 40)).toBe(200);
+  });
+
+  it('takes a reading made before one already recorded (an await finished late) without calling it a reset', () => {
+    let now = 0;
+    const tracker = new RateTracker({ now: () => now });
+    for (; now <= 3000; now += 500) tracker.observe('a', now / 10);
+    now = 3600;
+    // Two listings read the counter at 3400 and 3500; the later read is observed first.
+    expect(tracker.observe('a', 350, 3500)).toBeCloseTo(100, 5);
+    expect(tracker.observe('a', 340, 3400)).toBeCloseTo(100, 5);
+    now = 4000;
+    expect(tracker.observe('a', 400)).toBeCloseTo(100, 5);
+  });
+
+  it('starts over after a counter reset (a destination deleted and created again)', () => {
+    let now = 0;
+    const tracker = new RateTracker({ now: () => now });
+    for (; now <= 3000; now += 500) tracker.observe('a', now);
+    expect(tracker.observe('a', 10)).toBeNull();
+    now += 1000;
+    expect(tracker.observe('a', 60)).toBe(50);
+  });
+
+  it('keeps a bounded number of samples however often it is called, and forgets keys it is told to', () => {
+    let now = 0;
+    const tracker = new RateTracker({ now: () => now, windowMs: 5000, sampleEveryMs: 250 });
+    for (; now < 60_000; now += 1) {
+      tracker.observe('a', now);
+      tracker.observe('b', now);
+    }
+    expect(tracker.sampleCount).toBeLessThanOrEqual(2 * (5000 / 250 + 2));
+    expect(tracker.observe('a', now)).toBeCloseTo(1000, 5);
+    tracker.retain((key) => key !== 'b');
+    expect(tracker.sampleCount).toBeLessThanOrEqual(5000 / 250 + 2);
+    expect(tracker.observe('b', now)).toBeNull();
+  });
+
+  it('drops keys nobody observed for longer than maxSpanMs when retaining', () => {
+    let now = 0;
+    const tracker = new RateTracker({ now: () => now, maxSpanMs: 60_000 });
+    tracker.observe('idle', 1);
+    now = 61_000;
+    tracker.observe('busy', 1);
+    tracker.retain(() => true);
+    expect(tracker.sampleCount).toBe(1);
+  });
 });
 
 describe('RateLimiter', () => {
