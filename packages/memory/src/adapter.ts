@@ -71,8 +71,8 @@ export class MemoryAdapter implements BrokerAdapter {
   private closed = false;
   private readonly clients = new Set<{ close(): Promise<void> }>();
   private readonly tailEnds = new Set<() => void>();
-  private readonly summaryRates = new RateTracker();
-  private readonly metricRates = new RateTracker();
+  /** One tracker for every caller: each rate is over its trailing window, whoever observed last. */
+  private readonly rates: RateTracker;
   private readonly host: ClientHost;
 
   constructor(options: MemoryAdapterOptions = {}) {
@@ -81,6 +81,7 @@ export class MemoryAdapter implements BrokerAdapter {
     this.unreachable = options.unreachable ?? false;
     this.tailCapacity = options.tailCapacity ?? 10_000;
     this.tailFlushMs = options.tailFlushMs ?? 100;
+    this.rates = new RateTracker({ now: this.broker.now });
     this.capabilities = {
       partitions: true,
       consumerGroups: true,
@@ -147,7 +148,9 @@ export class MemoryAdapter implements BrokerAdapter {
   async listDestinations(): Promise<DestinationSummary[]> {
     this.assertUsable();
     const links = findDeadLetterLinks(this.broker);
-    return [...this.broker.destinations.values()].sort((a, b) => a.name.localeCompare(b.name)).map((d) => this.summary(d, links));
+    const summaries = [...this.broker.destinations.values()].sort((a, b) => a.name.localeCompare(b.name)).map((d) => this.summary(d, links));
+    this.forgetRatesOfDeleted();
+    return summaries;
   }
 
   async describeDestination(name: string): Promise<DestinationDetail> {
@@ -374,6 +377,7 @@ export class MemoryAdapter implements BrokerAdapter {
     this.assertUsable();
     const now = this.broker.now();
     const destinations = [...this.broker.destinations.values()].sort((a, b) => a.name.localeCompare(b.name));
+    this.forgetRatesOfDeleted();
     return {
       at: new Date(now),
       destinations: destinations.map((d) => {
@@ -384,9 +388,9 @@ export class MemoryAdapter implements BrokerAdapter {
           inFlight: this.inFlightOf(d),
           delayed: d.delayed,
           consumers: this.consumersOf(d),
-          publishRate: this.metricRates.observe(`${d.name}\u0000published`, d.published),
-          deliverRate: this.metricRates.observe(`${d.name}\u0000delivered`, d.delivered),
-          ackRate: this.metricRates.observe(`${d.name}\u0000acked`, d.acked),
+          publishRate: this.rates.observe(rateKey(d.name, 'published'), d.published),
+          deliverRate: this.rates.observe(rateKey(d.name, 'delivered'), d.delivered),
+          ackRate: this.rates.observe(rateKey(d.name, 'acked'), d.acked),
           oldestAgeMs: oldest === null ? null : Math.max(0, now - oldest),
         };
       }),
@@ -398,7 +402,7 @@ export class MemoryAdapter implements BrokerAdapter {
             destination: cursor.destination.name,
             lag: cursor.destination.partitions.reduce((n, log) => n + cursor.lag(log.partition), 0),
             pending: cursor.inFlight.size,
-            consumeRate: this.metricRates.observe(`${g.name}\u0000${cursor.destination.name}\u0000acked`, cursor.acked),
+            consumeRate: this.rates.observe(rateKey(cursor.destination.name, 'group', g.name), cursor.acked),
           })),
         ),
     };
@@ -452,8 +456,8 @@ export class MemoryAdapter implements BrokerAdapter {
       partitions: d.partitions.length,
       consumers: this.consumersOf(d),
       lag: cursors.length === 0 ? null : cursors.reduce((n, c) => n + d.partitions.reduce((m, log) => m + c.lag(log.partition), 0), 0),
-      publishRate: this.summaryRates.observe(`${d.name}\u0000published`, d.published),
-      deliverRate: this.summaryRates.observe(`${d.name}\u0000delivered`, d.delivered),
+      publishRate: this.rates.observe(rateKey(d.name, 'published'), d.published),
+      deliverRate: this.rates.observe(rateKey(d.name, 'delivered'), d.delivered),
       isDeadLetter: asDeadLetter !== undefined,
       deadLetter: declared ?? found,
       deadLetterSources: asDeadLetter?.origins ?? [],
@@ -464,6 +468,13 @@ export class MemoryAdapter implements BrokerAdapter {
         createdAt: d.createdAt.toISOString(),
       },
     };
+  }
+
+  private forgetRatesOfDeleted(): void {
+    this.rates.retain((key) => {
+      const [destination = '', series, group] = key.split('\u0000');
+      return this.broker.destinations.has(destination) && (series !== 'group' || (group !== undefined && this.broker.groups.has(group)));
+    });
   }
 
   private inFlightOf(d: MemoryDestination): number {
@@ -512,6 +523,11 @@ export class MemoryAdapter implements BrokerAdapter {
     if (!cursor || cursor.destination !== destination) throw new NotFoundError(`Group ${groupName} does not consume ${destinationName}`);
     return cursor;
   }
+}
+
+/** Rate tracker keys, by destination first so a deleted destination's rates can be forgotten. */
+function rateKey(destination: string, ...series: string[]): string {
+  return [destination, ...series].join('\u0000');
 }
 
 /** A tail that fails on first read, like a tail whose broker call failed. */

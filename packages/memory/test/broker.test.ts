@@ -327,4 +327,50 @@ describe('metrics', () => {
     expect(second.groups[0]?.consumeRate).toBeGreaterThan(0);
     await adapter.close();
   });
+
+  it('gives every caller the rate over the last few seconds, however close together they call', async () => {
+    const adapter = createMemoryAdapter();
+    await adapter.createDestination('steady');
+    const consumer = adapter.createConsumer({ group: 'steady-readers' });
+    await consumer.subscribe(['steady']);
+    const started = Date.now();
+    let published = 0;
+    let delivered = 0;
+    const traffic = setInterval(() => {
+      published += 5;
+      void adapter.publish('steady', Array.from({ length: 5 }, () => ({ key: null, value: new Uint8Array([1]), headers: {} })));
+    }, 10);
+    let reading = true;
+    const reader = (async () => {
+      while (reading) {
+        const batch = await consumer.poll(5);
+        delivered += batch.length;
+        if (batch.length > 0) await consumer.commit();
+      }
+    })();
+    // The other callers of the same adapter: the destinations cache, the fitness gatherer, a destination page.
+    const others = [
+      setInterval(() => void adapter.listDestinations(), 250),
+      setInterval(() => void adapter.metrics(), 400),
+      setInterval(() => void adapter.describeDestination('steady'), 300),
+    ];
+    await new Promise((r) => setTimeout(r, 2000));
+    const first = (await adapter.listDestinations()).find((d) => d.name === 'steady');
+    await new Promise((r) => setTimeout(r, 5));
+    const second = (await adapter.listDestinations()).find((d) => d.name === 'steady');
+    const elapsedSeconds = (Date.now() - started) / 1000;
+    const realPublishRate = published / elapsedSeconds;
+    const realDeliverRate = delivered / elapsedSeconds;
+    clearInterval(traffic);
+    for (const timer of others) clearInterval(timer);
+    reading = false;
+    await reader;
+    for (const listed of [first, second]) {
+      expect(listed?.publishRate).toBeGreaterThan(realPublishRate * 0.7);
+      expect(listed?.publishRate).toBeLessThan(realPublishRate * 1.3);
+      expect(listed?.deliverRate).toBeGreaterThan(realDeliverRate * 0.7);
+      expect(listed?.deliverRate).toBeLessThan(realDeliverRate * 1.3);
+    }
+    await adapter.close();
+  });
 });
