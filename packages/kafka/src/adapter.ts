@@ -67,6 +67,26 @@ const TOPIC_NAME = {
   allowed: 'letters, digits, ".", "_" and "-" (at most 249 characters, not "." or "..")',
 };
 
+/** When each broker read behind a rate completed: listings overlap, so their rates are observed out of order. */
+interface ReadTimes {
+  marks: number;
+  groups: number;
+}
+
+async function readTimed<T>(read: Promise<T>): Promise<{ value: T; at: number }> {
+  const value = await read;
+  return { value, at: Date.now() };
+}
+
+/** Rate tracker keys, by topic first so a deleted topic's rates can be forgotten. */
+function topicRateKey(topic: string): string {
+  return `${topic}\u0000topic`;
+}
+
+function groupRateKey(topic: string, group: string): string {
+  return `${topic}\u0000group\u0000${group}`;
+}
+
 const PENDING_UNSUPPORTED =
   'Kafka has no per-message acknowledgements: a consumer group acknowledges by committing an offset per partition. Use the consumer group view (committed offset and lag) or reset its offsets.';
 
@@ -78,9 +98,8 @@ export class KafkaAdapter implements BrokerAdapter {
   private readonly raw: RawKafka;
   private readonly naming: DeadLetterNaming;
   private readonly publisher: ProducerHandle;
-  /** Separate trackers: a listing right after a metrics snapshot must not yield a rate over a few ms. */
+  /** One tracker for every caller: each rate is over its trailing window, whoever observed last. */
   private readonly rates = new RateTracker();
-  private readonly metricRates = new RateTracker();
   private readonly children = new Set<{ close(): Promise<void> }>();
   /** DLQs found by origin headers (not by name), remembered so browse can mark their records. */
   private readonly headerDeadLetters = new Map<string, Set<string>>();
@@ -153,6 +172,14 @@ export class KafkaAdapter implements BrokerAdapter {
     return this.adminConnecting;
   }
 
+  private forgetRatesOfDeleted(topics: Set<string>, groups: GroupOverview[]): void {
+    const groupNames = new Set(groups.map((g) => g.name));
+    this.rates.retain((key) => {
+      const [topic = '', series, ...group] = key.split('\u0000');
+      return topics.has(topic) && (series !== 'group' || groupNames.has(group.join('\u0000')));
+    });
+  }
+
   private deadLetterContext = (topic: string): DeadLetterContext => {
     const nameOrigin = this.naming.originOf(topic);
     const headerOrigins = this.headerDeadLetters.get(topic);
@@ -184,6 +211,7 @@ export class KafkaAdapter implements BrokerAdapter {
     groups: GroupOverview[],
     links: Map<string, LinkDraft>,
     names: Set<string>,
+    readAt: ReadTimes,
   ): DestinationSummary {
     const topicMarks = marks.get(name);
     const depth = depthOf(topicMarks);
@@ -203,11 +231,11 @@ export class KafkaAdapter implements BrokerAdapter {
         consumed += offset;
       }
       lag = (lag ?? 0) + groupLag;
-      const rate = this.rates.observe(`group:${g.name}:${name}`, consumed);
+      const rate = this.rates.observe(groupRateKey(name, g.name), consumed, readAt.groups);
       if (rate !== null) deliverRate = (deliverRate ?? 0) + rate;
     }
     const produced = topicMarks?.reduce((n, m) => n + m.high, 0);
-    const publishRate = produced === undefined ? null : this.rates.observe(`topic:${name}`, produced);
+    const publishRate = produced === undefined ? null : this.rates.observe(topicRateKey(name), produced, readAt.marks);
     const ownDeadLetter =
       this.naming.candidatesFor(name).find((candidate) => names.has(candidate)) ??
       [...links].find(([, draft]) => draft.origins.has(name))?.[0] ??
@@ -326,12 +354,17 @@ export class KafkaAdapter implements BrokerAdapter {
       const admin = await this.admin();
       const [facts, marks, groups] = await Promise.all([
         topicFacts(admin, names, SUMMARY_CONFIGS),
-        watermarksFor(this.raw, names),
-        groupOverviews({ admin: () => this.admin(), raw: this.raw }),
+        readTimed(watermarksFor(this.raw, names)),
+        readTimed(groupOverviews({ admin: () => this.admin(), raw: this.raw })),
       ]);
-      const links = await this.links(names, marks);
+      const links = await this.links(names, marks.value);
       const existing = new Set(names);
-      return names.filter((n) => facts.has(n)).map((name) => this.summary(name, facts.get(name), marks, groups, links, existing));
+      const readAt = { marks: marks.at, groups: groups.at };
+      const summaries = names
+        .filter((n) => facts.has(n))
+        .map((name) => this.summary(name, facts.get(name), marks.value, groups.value, links, existing, readAt));
+      this.forgetRatesOfDeleted(existing, groups.value);
+      return summaries;
     });
   }
 
@@ -343,16 +376,16 @@ export class KafkaAdapter implements BrokerAdapter {
       const names = await this.topicNames();
       const [facts, marks, groups] = await Promise.all([
         topicFacts(admin, [name], null),
-        watermarksFor(this.raw, names),
-        groupOverviews({ admin: () => this.admin(), raw: this.raw }),
+        readTimed(watermarksFor(this.raw, names)),
+        readTimed(groupOverviews({ admin: () => this.admin(), raw: this.raw })),
       ]);
-      const links = await this.links(names, marks);
+      const links = await this.links(names, marks.value);
       const topicFactsOf = facts.get(name);
       if (!topicFactsOf) throw new NotFoundError(`Kafka topic ${JSON.stringify(name)} does not exist`);
-      const summary = this.summary(name, topicFactsOf, marks, groups, links, new Set(names));
+      const summary = this.summary(name, topicFactsOf, marks.value, groups.value, links, new Set(names), { marks: marks.at, groups: groups.at });
       return {
         ...summary,
-        partitionDetails: (marks.get(name) ?? []).map((m) => ({ partition: m.partition, low: String(m.low), high: String(m.high), count: Math.max(0, m.high - m.low) })),
+        partitionDetails: (marks.value.get(name) ?? []).map((m) => ({ partition: m.partition, low: String(m.low), high: String(m.high), count: Math.max(0, m.high - m.low) })),
         config: topicFactsOf.config,
       };
     });
@@ -560,7 +593,12 @@ export class KafkaAdapter implements BrokerAdapter {
   async metrics(): Promise<MetricsSnapshot> {
     return this.op('reading metrics', async () => {
       const names = await this.topicNames();
-      const [marks, groups] = await Promise.all([watermarksFor(this.raw, names), groupOverviews({ admin: () => this.admin(), raw: this.raw })]);
+      const [timedMarks, timedGroups] = await Promise.all([
+        readTimed(watermarksFor(this.raw, names)),
+        readTimed(groupOverviews({ admin: () => this.admin(), raw: this.raw })),
+      ]);
+      const marks = timedMarks.value;
+      const groups = timedGroups.value;
       const destinations: DestinationMetrics[] = [];
       const groupMetrics: GroupMetrics[] = [];
       const deliverRates = new Map<string, number>();
@@ -580,7 +618,7 @@ export class KafkaAdapter implements BrokerAdapter {
               if (high !== undefined) lag += Math.max(0, high - offset);
               consumed += offset;
             }
-            consumeRate = this.metricRates.observe(`group:${g.name}:${topic}`, consumed);
+            consumeRate = this.rates.observe(groupRateKey(topic, g.name), consumed, timedGroups.at);
             if (consumeRate !== null) deliverRates.set(topic, (deliverRates.get(topic) ?? 0) + consumeRate);
           }
           groupMetrics.push({ group: g.name, destination: topic, lag, pending: null, consumeRate });
@@ -596,12 +634,13 @@ export class KafkaAdapter implements BrokerAdapter {
           inFlight: null,
           delayed: null,
           consumers: consumers.get(name) ?? 0,
-          publishRate: this.metricRates.observe(`topic:${name}`, produced),
+          publishRate: this.rates.observe(topicRateKey(name), produced, timedMarks.at),
           deliverRate: deliverRates.get(name) ?? null,
           ackRate: null,
           oldestAgeMs: null,
         });
       }
+      this.forgetRatesOfDeleted(new Set(names), groups);
       return { at: new Date(), destinations, groups: groupMetrics };
     });
   }
