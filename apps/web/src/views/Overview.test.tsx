@@ -51,6 +51,41 @@ describe('Overview', () => {
     expect(card.textContent).toContain('Fitness scoring is not available on this server yet');
   });
 
+  it('with more than 500 destinations, labels every total summed over the top 500 and keeps the dead-letter total exact', async () => {
+    // 600 work destinations deeper than the one DLQ: the DLQ is not among the 500 deepest.
+    const work = Array.from({ length: 600 }, (_, i) => destination(`t-${String(i).padStart(3, '0')}`, { depth: 10 + i, inFlight: 1, lag: 3 }));
+    const dlq = destination('orders.dlq', { depth: 7, lag: null, isDeadLetter: true });
+    const pageOf = (rows: ReturnType<typeof destination>[], input: { offset: number; limit: number }) =>
+      ({ items: [...rows].sort((a, b) => (b.depth ?? -1) - (a.depth ?? -1)).slice(input.offset, input.offset + input.limit), total: rows.length, fetchedAt: '2026-01-01T00:00:00Z' });
+    renderApp('/', {
+      'connections.list': () => [connection()],
+      'connections.health': async function* () {},
+      'destinations.list': (input: { deadLettersOnly?: boolean; offset: number; limit: number }) => pageOf(input.deadLettersOnly ? [dlq] : [...work, dlq], input),
+    });
+    const card = await screen.findByRole('region', { name: 'Connection Demo' });
+    await waitFor(() => expect(within(card).getByText('601')).toBeTruthy());
+    const stat = (label: string) => within(card).getByText(label, { selector: '.label' }).nextElementSibling!.textContent;
+    expect(stat('Messages stored (top 500)')).toBe('179.8K'); // depths 110..609: the 500 deepest
+    expect(stat('In flight (top 500)')).toBe('500');
+    expect(stat('Consumer lag (top 500)')).toBe('1,500');
+    expect(stat('Dead letters')).toBe('7'); // from the dead-letter list, not the top 500
+    expect(within(card).queryByText('Dead letters (top 500)', { selector: '.label' })).toBeNull();
+    expect(within(card).getByTestId('partial-totals').textContent).toBe('Messages stored, in flight and consumer lag add up only the 500 deepest of 601 destinations. The full totals can only be higher.');
+  });
+
+  it('labels the dead-letter total partial when there are more than 500 dead-letter queues', async () => {
+    const dlqs = Array.from({ length: 502 }, (_, i) => destination(`q-${i}.dlq`, { depth: 1, isDeadLetter: true }));
+    renderApp('/', {
+      'connections.list': () => [connection()],
+      'connections.health': async function* () {},
+      'destinations.list': (input: { offset: number; limit: number }) => ({ items: dlqs.slice(input.offset, input.offset + input.limit), total: dlqs.length, fetchedAt: '' }),
+    });
+    const card = await screen.findByRole('region', { name: 'Connection Demo' });
+    const label = await within(card).findByText('Dead letters (top 500)', { selector: '.label' });
+    expect(label.nextElementSibling!.textContent).toBe('500');
+    expect(within(card).getByTestId('partial-totals').textContent).toContain('Dead letters add up only the 500 deepest of 502 dead-letter queues.');
+  });
+
   it('shows real fitness scores against their thresholds once fitness.scores answers', async () => {
     renderApp('/', {
       'connections.list': () => [connection()],

@@ -13,6 +13,9 @@ import { routes } from '../lib/routes';
 /** A broker that is down is what the operator came for: it goes first. */
 const HEALTH_ORDER: Record<string, number> = { down: 0, connecting: 1, up: 2 };
 
+/** The most destinations one destinations.list request returns. */
+const PAGE = 500;
+
 export default function Overview() {
   const connections = useConnections();
   const list = connections.data ?? [];
@@ -46,15 +49,21 @@ export default function Overview() {
 function ConnectionCard({ connection: c }: { connection: Connection }) {
   const trpc = useTRPC();
   const healthy = c.health.status !== 'down';
-  const all = useQuery(trpc.destinations.list.queryOptions({ connectionId: c.id, sort: 'depth', dir: 'desc', offset: 0, limit: 500 }, { enabled: healthy, refetchInterval: 10_000 }));
+  // The server pages destinations (at most PAGE a request): totals add up the deepest PAGE, and
+  // say so when the broker has more. Dead-letter queues are listed on their own, so their total
+  // stays exact unless there are more than PAGE of them.
+  const all = useQuery(trpc.destinations.list.queryOptions({ connectionId: c.id, sort: 'depth', dir: 'desc', offset: 0, limit: PAGE }, { enabled: healthy, refetchInterval: 10_000 }));
   const lag = useQuery(trpc.destinations.list.queryOptions({ connectionId: c.id, sort: 'lag', dir: 'desc', offset: 0, limit: 5 }, { enabled: healthy, refetchInterval: 10_000 }));
-  const dlqs = useQuery(trpc.destinations.list.queryOptions({ connectionId: c.id, sort: 'depth', dir: 'desc', offset: 0, limit: 5, deadLettersOnly: true }, { enabled: healthy, refetchInterval: 10_000 }));
+  const dlqs = useQuery(trpc.destinations.list.queryOptions({ connectionId: c.id, sort: 'depth', dir: 'desc', offset: 0, limit: PAGE, deadLettersOnly: true }, { enabled: healthy, refetchInterval: 10_000 }));
   const items = all.data?.items ?? [];
   const partial = (all.data?.total ?? 0) > items.length;
-  const sum = (f: (d: (typeof items)[number]) => number | null) => items.reduce((acc, d) => acc + (f(d) ?? 0), 0);
-  const deadLetters = items.filter((d) => d.isDeadLetter).reduce((a, d) => a + (d.depth ?? 0), 0);
+  const dlqItems = dlqs.data?.items ?? [];
+  const dlqsPartial = (dlqs.data?.total ?? 0) > dlqItems.length;
+  const sum = (rows: typeof items, f: (d: (typeof items)[number]) => number | null) => rows.reduce((acc, d) => acc + (f(d) ?? 0), 0);
+  const deadLetters = sum(dlqItems, (d) => d.depth);
   const lagging = (lag.data?.items ?? []).filter((d) => (d.lag ?? 0) > 0);
-  const deepDlqs = (dlqs.data?.items ?? []).filter((d) => (d.depth ?? 0) > 0);
+  const deepDlqs = dlqItems.filter((d) => (d.depth ?? 0) > 0).slice(0, 5);
+  const partialLabel = (label: string, isPartial: boolean) => (isPartial ? `${label} (top ${PAGE})` : label);
 
   return (
     <section className="card" aria-label={`Connection ${c.name}`} data-connection={c.id}>
@@ -84,11 +93,18 @@ function ConnectionCard({ connection: c }: { connection: Connection }) {
         {all.isError && <ErrorState error={all.error} onRetry={() => void all.refetch()} compact />}
         <div className="stats">
           <Stat label="Destinations" value={all.isSuccess ? formatCount(all.data.total) : null} pending={healthy && all.isPending} />
-          <Stat label={partial ? 'Stored (top 500)' : 'Messages stored'} value={all.isSuccess ? formatCompact(sum((d) => d.depth)) : null} pending={healthy && all.isPending} />
-          <Stat label="In flight" value={all.isSuccess ? formatCompact(sum((d) => d.inFlight)) : null} pending={healthy && all.isPending} />
-          <Stat label="Consumer lag" value={all.isSuccess ? formatCompact(sum((d) => d.lag)) : null} pending={healthy && all.isPending} />
-          <Stat label="Dead letters" value={all.isSuccess ? formatCompact(deadLetters) : null} pending={healthy && all.isPending} tone={deadLetters > 0 ? 'danger' : undefined} />
+          <Stat label={partialLabel('Messages stored', partial)} value={all.isSuccess ? formatCompact(sum(items, (d) => d.depth)) : null} pending={healthy && all.isPending} />
+          <Stat label={partialLabel('In flight', partial)} value={all.isSuccess ? formatCompact(sum(items, (d) => d.inFlight)) : null} pending={healthy && all.isPending} />
+          <Stat label={partialLabel('Consumer lag', partial)} value={all.isSuccess ? formatCompact(sum(items, (d) => d.lag)) : null} pending={healthy && all.isPending} />
+          <Stat label={partialLabel('Dead letters', dlqsPartial)} value={dlqs.isSuccess ? formatCompact(deadLetters) : null} pending={healthy && dlqs.isPending} tone={deadLetters > 0 ? 'danger' : undefined} />
         </div>
+        {(partial || dlqsPartial) && (
+          <div className="muted small" data-testid="partial-totals">
+            {partial && `Messages stored, in flight and consumer lag add up only the ${PAGE} deepest of ${formatCount(all.data?.total)} destinations. `}
+            {dlqsPartial && `Dead letters add up only the ${PAGE} deepest of ${formatCount(dlqs.data?.total)} dead-letter queues. `}
+            The full totals can only be higher.
+          </div>
+        )}
         <div>
           <h3 style={{ marginBottom: 6 }}>Fitness</h3>
           <FitnessScores connectionId={c.id} enabled={healthy} />
