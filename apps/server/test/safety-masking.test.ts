@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveRequestsOnce, utf8, type BrokerAdapter } from '@mailroom/core';
-import type { TailStreamEvent, WireMessage } from '../src/router';
+import type { RedriveTask, TailStreamEvent, WireMessage } from '../src/router';
 import { fromB64, serve, tempDir, testApp, trpcClient, waitFor, type Served } from './helpers';
 
 const secretValue = {
@@ -109,6 +109,47 @@ describe('masking on every path a message leaves the server', () => {
       expectMasked(batch.messages[0]!);
     } finally {
       sub.unsubscribe();
+    }
+  });
+
+  it('a redrive filter sees the masked message too (a dry run is no oracle), and the redrive moves the original bytes', async () => {
+    const client = trpcClient(served.url);
+    const dlq = 'payments.rd-dlq';
+    await adapter.createDestination(dlq, { partitions: 1 });
+    const origin = { 'x-mailroom-origin': 'payments' };
+    await publishSecret(dlq, origin);
+    await publishSecret(dlq, origin);
+    await adapter.publish(dlq, [{ key: 'other', value: utf8(JSON.stringify({ card: { holder: 'Bo' } })), headers: origin }]);
+    const originals = (await adapter.browse({ destination: dlq, start: { from: 'oldest' }, cursor: null, partition: null, limit: 10, filter: null, force: false })).messages;
+    expect(originals).toHaveLength(3);
+
+    const run = async (expression: string, dryRun: boolean): Promise<RedriveTask> => {
+      const task = await client.redrive.start.mutate({ connectionId: 'memory', source: dlq, target: 'payments', selection: { kind: 'filter', expression }, dryRun });
+      return waitFor(`redrive ${expression}`, async () => {
+        const t = await client.redrive.get.query({ taskId: task.id });
+        return t.status === 'running' ? null : t;
+      });
+    };
+    // Each of these matches two messages unmasked; masked, none.
+    for (const probe of ['json.card.number == "4111111111111111"', 'json.card.number startsWith "4"', 'json.user.password == "hunter2"', 'key == "customer-42"', 'headers.Authorization contains "Bearer"', 'value contains "123-45-6789"']) {
+      const task = await run(probe, true);
+      expect([probe, task.status, task.progress.moved, task.progress.skipped]).toEqual([probe, 'completed', 0, 3]);
+    }
+    const dry = await run('json.card.number == "***"', true);
+    expect([dry.progress.moved, dry.progress.skipped]).toEqual([2, 1]);
+
+    const depth = async (name: string) => (await adapter.describeDestination(name)).depth ?? Number.NaN;
+    const before = await depth('payments');
+    const real = await run('json.card.number == "***"', false);
+    expect([real.status, real.progress.moved, real.progress.skipped]).toEqual(['completed', 2, 1]);
+    expect(await depth('payments')).toBe(before + 2);
+    expect(await depth(dlq)).toBe(1);
+    const landed = (await adapter.browse({ destination: 'payments', start: { from: 'newest' }, cursor: null, partition: null, limit: 2, filter: null, force: false })).messages.reverse();
+    for (const [i, message] of landed.entries()) {
+      const original = originals[i]!;
+      expect(Buffer.from(message.value).equals(Buffer.from(original.value))).toBe(true);
+      expect(message.key).toBe('customer-42');
+      expect(message.headers).toMatchObject(secretHeaders);
     }
   });
 

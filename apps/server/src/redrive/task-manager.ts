@@ -12,9 +12,9 @@ import {
 } from '@mailroom/core';
 import type { Connection } from '../connections/connection';
 import type { ConnectionRegistry } from '../connections/connection-registry';
+import { NO_MASK, type MessageMask } from '../masking/masker';
 import type { MetricsService } from '../metrics/metrics-service';
-import type { TaskStore} from './task-store';
-import { type StoredTask } from './task-store';
+import type { StoredTask, TaskStore } from './task-store';
 import { EMPTY_PROGRESS, type RedriveSelectionInput, type RedriveTask } from './types';
 
 export interface StartRedriveInput {
@@ -43,9 +43,14 @@ function newTaskId(): string {
   return `rd-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
-function selectionFor(input: RedriveSelectionInput): RedriveSelection {
-  if (input.kind === 'filter') return { kind: 'filter', expression: input.expression, predicate: compileFilter(input.expression) };
-  return input;
+/**
+ * A filter selection evaluates the masked message, as browse and tail filters do: otherwise a dry
+ * run's counts would tell which messages hold a masked value. What moves is the original message.
+ */
+function selectionFor(input: RedriveSelectionInput, mask: MessageMask): RedriveSelection {
+  if (input.kind !== 'filter') return input;
+  const predicate = compileFilter(input.expression);
+  return { kind: 'filter', expression: input.expression, predicate: (message) => predicate(mask(message)) };
 }
 
 /**
@@ -65,6 +70,8 @@ export class RedriveManager {
     log?: (message: string) => void,
     /** Server-wide read-only mode: stored tasks that would move messages are not resumed. */
     private readonly globalReadOnly = false,
+    /** The masking of a connection (Masker.forConnection), applied to what a filter selection sees. */
+    private readonly maskFor: (connectionId: string) => MessageMask = () => NO_MASK,
   ) {
     this.log = log ?? ((message) => console.warn(`[redrive] ${message}`));
   }
@@ -102,7 +109,7 @@ export class RedriveManager {
     const adapter = await connection.reachableAdapter();
     adapter.validateDestinationName(input.source);
     if (input.target !== null) adapter.validateDestinationName(input.target);
-    selectionFor(input.selection); // throws InvalidInputError with a position for a bad filter
+    selectionFor(input.selection, NO_MASK); // throws InvalidInputError with a position for a bad filter
     const now = new Date().toISOString();
     const task: RedriveTask = {
       id: newTaskId(),
@@ -147,7 +154,7 @@ export class RedriveManager {
       taskId: task.id,
       source: task.source,
       target: task.target,
-      selection: selectionFor(task.selection),
+      selection: selectionFor(task.selection, this.maskFor(task.connectionId)),
       ratePerSecond: task.ratePerSecond,
       dryRun: task.dryRun,
     };
