@@ -3,9 +3,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { utf8 } from '@mailroom/core';
 import type { MailroomApp } from '../src/app';
-import type { AuditEntry } from '../src/router';
+import type { AuditEntry, SessionInfo } from '../src/router';
 import { serve, tempDir, testApp, trpcClient, waitFor, type Served } from './helpers';
-import { outcome, signIn, usersConfig } from './safety-helpers';
+import { outcome, rawCall, signIn, usersConfig } from './safety-helpers';
 
 describe('audit log', () => {
   const data = tempDir();
@@ -146,5 +146,87 @@ describe('audit log rotation', () => {
       await app?.close();
       data.remove();
     }
+  });
+});
+
+describe('audit log: cancelling a redrive and signing out', () => {
+  const data = tempDir();
+  let served: Served;
+
+  beforeAll(async () => {
+    served = await serve(await testApp({ dataDir: data.dir, memory: { enabled: true, demoTraffic: false }, security: { auth: { users: await usersConfig() } } }));
+    const adapter = served.app.services.connections.get('memory').requireAdapter();
+    for (const name of ['cancel-q', 'cancel-q.dlq']) await adapter.createDestination(name, { partitions: 1 });
+    await adapter.publish('cancel-q.dlq', Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: utf8(`dead ${i}`), headers: { 'x-mailroom-origin': 'cancel-q' } })));
+  });
+  afterAll(async () => {
+    await served?.app.close();
+    data.remove();
+  });
+
+  const entriesSince = async (since: string) => {
+    const ada = trpcClient(served.url, await signIn(served.url, 'ada'));
+    const { items } = await ada.audit.list.query({ since, limit: 500 });
+    return items.filter((e) => !(e.action === 'auth.signIn' && e.user === 'ada')).reverse();
+  };
+
+  it('redrive.cancel: who cancelled which task where, refused ones too, and the moved count of the cancelled task', async () => {
+    const started = new Date().toISOString();
+    const ottoSession = await signIn(served.url, 'otto');
+    const otto = trpcClient(served.url, ottoSession);
+    const vera = trpcClient(served.url, await signIn(served.url, 'vera'));
+    const task = await otto.redrive.start.mutate({ connectionId: 'memory', source: 'cancel-q.dlq', target: 'cancel-q', ratePerSecond: 10 });
+    await waitFor('some moved', async () => (await otto.redrive.get.query({ taskId: task.id })).progress.moved >= 2);
+    expect(await outcome(vera.redrive.cancel.mutate({ taskId: task.id }))).toBe('FORBIDDEN');
+    const cancelled = await otto.redrive.cancel.mutate({ taskId: task.id });
+    expect(cancelled.status).toBe('cancelled');
+    const moved = cancelled.progress.moved;
+    expect(moved).toBeGreaterThanOrEqual(2);
+    expect(moved).toBeLessThan(50);
+    const depth = async (name: string) => (await served.app.services.connections.get('memory').requireAdapter().describeDestination(name)).depth;
+    expect([await depth('cancel-q'), await depth('cancel-q.dlq')]).toEqual([moved, 50 - moved]);
+
+    const entries = await entriesSince(started);
+    const rows = entries.filter((e) => e.action !== 'auth.signIn').map((e) => [e.user, e.action, e.connectionId, e.destination, e.count, e.result]);
+    expect(rows).toEqual([
+      ['otto', 'redrive.start', 'memory', 'cancel-q.dlq', null, 'ok'],
+      ['vera', 'redrive.cancel', 'memory', 'cancel-q.dlq', null, 'refused'],
+      ['otto', 'redrive.finished', 'memory', 'cancel-q.dlq', moved, 'refused'],
+      ['otto', 'redrive.cancel', 'memory', 'cancel-q.dlq', null, 'ok'],
+    ]);
+    const cancel = entries.find((e) => e.action === 'redrive.cancel' && e.result === 'ok')!;
+    expect(cancel).toMatchObject({ via: 'password', ip: '127.0.0.1', error: null });
+    expect(cancel.sessionId).toMatch(/^[A-Za-z0-9_-]{12}$/);
+    expect(entries.find((e) => e.user === 'vera' && e.action === 'redrive.cancel')!.error).toBe('FORBIDDEN: vera is viewer on connection memory; this needs operator');
+    expect(entries.find((e) => e.action === 'redrive.finished')!.detail).toBe(`task ${task.id} cancelled: moved ${moved}, failed 0, skipped 0, possibly duplicated 0`);
+  });
+
+  it('session.signOut: the session ends and the entry names who signed out of which session', async () => {
+    const started = new Date().toISOString();
+    const session = await signIn(served.url, 'otto');
+    const headers = { cookie: session.cookie, 'x-mailroom-csrf': session.csrf };
+    const me = async () => (await rawCall(served.url, 'session.me', undefined, { headers: { cookie: session.cookie } })).body.result?.data as SessionInfo;
+    expect((await me()).user?.name).toBe('otto');
+
+    // A sign-out without the session's CSRF token is refused (and audited), and the session lives on.
+    const forged = await rawCall(served.url, 'session.signOut', {}, { mutation: true, headers: { cookie: session.cookie, 'x-mailroom-csrf': 'forged' } });
+    expect(forged.status).toBe(403);
+    expect((await me()).user?.name).toBe('otto');
+
+    const out = await rawCall(served.url, 'session.signOut', {}, { mutation: true, headers });
+    expect(out.status).toBe(200);
+    expect(out.headers.getSetCookie().some((c) => /^mailroom_session=;.*Max-Age=0/i.test(c))).toBe(true);
+    expect((await me()).user).toBeNull();
+    expect((await rawCall(served.url, 'messages.publish', { connectionId: 'memory', destination: 'cancel-q', messages: [{ value: { encoding: 'text', data: 'x' } }] }, { mutation: true, headers })).status).toBe(401);
+
+    const entries = (await entriesSince(started)).filter((e) => e.user === 'otto');
+    expect(entries.map((e) => [e.user, e.action, e.connectionId, e.destination, e.count, e.result])).toEqual([
+      ['otto', 'auth.signIn', null, null, null, 'ok'],
+      ['otto', 'auth.signOut', null, null, null, 'refused'],
+      ['otto', 'auth.signOut', null, null, null, 'ok'],
+    ]);
+    const [signedIn, refused, signedOut] = entries;
+    expect(signedOut).toMatchObject({ via: 'password', ip: '127.0.0.1', sessionId: signedIn!.sessionId, error: null });
+    expect(refused!.error).toMatch(/^FORBIDDEN: CSRF check failed/);
   });
 });
