@@ -82,8 +82,8 @@ export class RedisAdapter implements BrokerAdapter {
   private readonly consumers = new Set<RedisConsumer>();
   private readonly producers = new Set<RedisProducer>();
   private readonly tails = new Set<() => void>();
-  private readonly listRates = new RateTracker();
-  private readonly metricRates = new RateTracker();
+  /** One tracker for every caller (listing, describe, metrics): rates over a trailing window, whoever asked last. */
+  private readonly rates = new RateTracker();
   private closing: Promise<void> | null = null;
 
   constructor(config: RedisAdapterConfig = {}) {
@@ -150,8 +150,8 @@ export class RedisAdapter implements BrokerAdapter {
       partitions: null,
       consumers: sum(info.groups.map((g) => g.consumers)),
       lag: info.groups.length === 0 ? null : sumOrNull(info.groups.map((g) => g.lag)),
-      publishRate: rates.observe(`added:${info.name}`, info.entriesAdded),
-      deliverRate: entriesRead === null || info.groups.length === 0 ? null : rates.observe(`read:${info.name}`, entriesRead),
+      publishRate: rates.observe(rateKey(info.name, 'added'), info.entriesAdded),
+      deliverRate: entriesRead === null || info.groups.length === 0 ? null : rates.observe(rateKey(info.name, 'read'), entriesRead),
       isDeadLetter: origin !== null,
       deadLetter: origin === null && (existing.has(dlq) || this.config.maxDeliveries !== null) ? dlq : null,
       deadLetterSources: origin !== null && existing.has(origin) ? [origin] : [],
@@ -174,7 +174,14 @@ export class RedisAdapter implements BrokerAdapter {
     this.guard();
     const infos = await this.allStreams();
     const existing = new Set(infos.map((i) => i.name));
-    return infos.map((info) => this.summarize(info, existing, this.listRates));
+    this.forgetRatesExcept(existing);
+    return infos.map((info) => this.summarize(info, existing, this.rates));
+  }
+
+  /** Rates of streams that are gone are dropped, so the tracker stays as big as the keyspace. */
+  private forgetRatesExcept(streams: Iterable<string>): void {
+    const keep = new Set(streams);
+    this.rates.retain((key) => keep.has(streamOfRateKey(key)));
   }
 
   async describeDestination(name: string): Promise<DestinationDetail> {
@@ -184,7 +191,7 @@ export class RedisAdapter implements BrokerAdapter {
     const origin = this.convention.originOf(name);
     const related = origin ?? this.convention.nameFor(name);
     const relatedExists = Number(await this.shared.call(`reading ${related}`, 'EXISTS', [related])) === 1;
-    const summary = this.summarize(info, relatedExists ? new Set([related]) : new Set(), this.listRates);
+    const summary = this.summarize(info, relatedExists ? new Set([related]) : new Set(), this.rates);
     return {
       ...summary,
       partitionDetails: [{ partition: 0, low: info.firstId ?? info.lastGeneratedId, high: info.lastGeneratedId, count: info.length }],
@@ -349,7 +356,8 @@ export class RedisAdapter implements BrokerAdapter {
     this.guard();
     const infos = await this.allStreams();
     const at = new Date();
-    const rates = this.metricRates;
+    const rates = this.rates;
+    this.forgetRatesExcept(infos.map((i) => i.name));
     return {
       at,
       destinations: infos.map((info) => {
@@ -360,8 +368,8 @@ export class RedisAdapter implements BrokerAdapter {
           inFlight: sum(info.groups.map((g) => g.pending)),
           delayed: null,
           consumers: sum(info.groups.map((g) => g.consumers)),
-          publishRate: rates.observe(`added:${info.name}`, info.entriesAdded),
-          deliverRate: entriesRead === null || info.groups.length === 0 ? null : rates.observe(`read:${info.name}`, entriesRead),
+          publishRate: rates.observe(rateKey(info.name, 'added'), info.entriesAdded),
+          deliverRate: entriesRead === null || info.groups.length === 0 ? null : rates.observe(rateKey(info.name, 'read'), entriesRead),
           ackRate: null,
           oldestAgeMs: oldestAgeMs(info, at.getTime()),
         };
@@ -372,7 +380,7 @@ export class RedisAdapter implements BrokerAdapter {
           destination: info.name,
           lag: g.lag,
           pending: g.pending,
-          consumeRate: g.entriesRead === null ? null : rates.observe(`group:${info.name}:${g.name}`, g.entriesRead),
+          consumeRate: g.entriesRead === null ? null : rates.observe(rateKey(info.name, 'group', g.name), g.entriesRead),
         })),
       ),
     };
@@ -393,4 +401,13 @@ export class RedisAdapter implements BrokerAdapter {
 
 export function createRedisAdapter(config: RedisAdapterConfig = {}): RedisAdapter {
   return new RedisAdapter(config);
+}
+
+/** Stream names may hold any character but NUL, which separates the parts of a rate key. */
+function rateKey(stream: string, counter: 'added' | 'read' | 'group', group = ''): string {
+  return `${stream}\u0000${counter}\u0000${group}`;
+}
+
+function streamOfRateKey(key: string): string {
+  return key.slice(0, key.indexOf('\u0000'));
 }
