@@ -54,7 +54,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Mailroo
     connections,
     destinations: new DestinationCache(settings.destinationsCacheTtlMs),
     metrics,
-    redrive: new RedriveManager(new TaskStore(settings.dataDir), connections, metrics, (m) => log(`[redrive] ${m}`), settings.security.readOnly),
+    redrive: new RedriveManager(new TaskStore(settings.dataDir), connections, metrics, (m) => log(`[redrive] ${m}`), settings.security.readOnly, (id) => masker.forConnection(id)),
     tails: new TailHub(settings.tail, metrics),
     fitness: new FitnessService(settings.fitness, settings.alerts, metrics),
     auth: new AuthService(settings.security.auth, audit),
