@@ -19,6 +19,7 @@ import { ToastProvider } from '../components/Toasts';
 await Promise.all([
   import('../views/Overview'), import('../views/Destinations'), import('../views/DestinationPage'),
   import('../views/MessagePage'), import('../views/PublishPage'), import('../views/DeadLetters'),
+  import('../views/Audit'),
 ]);
 
 export type Handler = (input: never) => unknown;
