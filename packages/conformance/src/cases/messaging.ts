@@ -156,13 +156,15 @@ export const commit: CaseDefinition = {
 
 export const pointToPoint: CaseDefinition = {
   name: 'point-to-point',
-  title: '3 competing consumers in one group: every message to exactly one, none missing',
+  title: '3 competing consumers in one group: every message to exactly one, none missing, more than one consumer gets work',
   timeoutMs: 120_000,
-  async run({ scope, ms }) {
-    const topic = await scope.destination(scope.name());
+  async run({ adapter, scope, ms }) {
+    const consumerCount = 3;
+    // A partition goes to one consumer of a group: with one partition there is nothing to compete for.
+    const topic = await scope.destination(scope.name(), { partitions: adapter.capabilities.partitions ? consumerCount : 1 });
     const group = scope.group('g');
     const consumers = [];
-    for (let i = 0; i < 3; i++) consumers.push(await scope.subscribed(group, [topic], 10));
+    for (let i = 0; i < consumerCount; i++) consumers.push(await scope.subscribed(group, [topic], 10));
     const producer = scope.producer();
     const count = 60;
     await producer.sendBatch(
@@ -172,6 +174,8 @@ export const pointToPoint: CaseDefinition = {
 
     const perConsumer: ReceivedMessage[][] = consumers.map(() => []);
     const total = () => perConsumer.reduce((n, got) => n + got.length, 0);
+    // Each consumer works on a batch for a moment, as a real worker would, so one fast poller cannot drain everything.
+    const work = () => new Promise((resolve) => setTimeout(resolve, 50));
     const deadline = Date.now() + ms(60_000);
     await Promise.all(
       consumers.map(async (consumer, index) => {
@@ -179,7 +183,10 @@ export const pointToPoint: CaseDefinition = {
         while (total() < count && Date.now() < deadline) {
           const batch = await consumer.poll(500);
           mine.push(...batch);
-          if (batch.length > 0) await consumer.commit();
+          if (batch.length > 0) {
+            await work();
+            await consumer.commit();
+          }
         }
         const settleEnd = Date.now() + ms(1000);
         while (Date.now() < settleEnd) {
@@ -190,8 +197,11 @@ export const pointToPoint: CaseDefinition = {
       }),
     );
     const ids = perConsumer.flatMap(idsOf);
+    const counts = perConsumer.map((got) => got.length);
     expect(duplicatesOf(ids), 'no message to two consumers (all of them commit)').toEqual([]);
+    expect(ids.length, `exactly ${count} deliveries in all (per consumer: ${counts.join(', ')})`).toBe(count);
     expect([...ids].sort()).toEqual(sortedIds(count, scope.prefix));
+    expect(counts.filter((n) => n > 0).length, `the consumers compete: more than one gets messages (per consumer: ${counts.join(', ')})`).toBeGreaterThan(1);
   },
 };
 

@@ -241,6 +241,13 @@ export const redrive: CaseDefinition = {
     expect(report.moved).toBe(count);
     expect(report.failed).toBe(0);
     expect(report.failures).toEqual([]);
+    const moved = progress.map((p) => p.moved);
+    expect(moved.length, 'the redrive reports progress').toBeGreaterThan(0);
+    expect(
+      moved.every((n, i) => i === 0 || n >= (moved[i - 1] ?? 0)),
+      `progress only moves forward: ${moved.join(', ')}`,
+    ).toBe(true);
+    expect(moved[moved.length - 1], `the last progress event counts every moved message: ${moved.join(', ')}`).toBe(count);
 
     const back = await scope.subscribed(group, [origin]);
     const received = await collect(back, count, { deadlineMs: ms(60_000), settleMs: ms(1500) });
