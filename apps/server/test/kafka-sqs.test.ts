@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteQueueCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { TailStreamEvent } from '../src/router';
 import { KAFKA_BROKERS, SQS_ENDPOINT, fromB64, serve, tempDir, testApp, uniqueName, waitFor, type Served } from './helpers';
 
@@ -84,6 +84,54 @@ describe('Kafka and SQS through the server (real brokers)', () => {
     });
     expect(page.destructive).toBe(true);
     expect(page.messages.map((m) => fromB64(m.valueBase64).toString('utf8')).sort()).toEqual(['from-sdk', 'from-server']);
+  });
+
+  it('SQS: tail delivers what the AWS SDK sends, byte-exact, each message once', async () => {
+    const tailQueue = uniqueName('mr-srv-st');
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: tailQueue }));
+    const events: { id: string; data: TailStreamEvent }[] = [];
+    const errors: unknown[] = [];
+    const sub = served.client.messages.tail.subscribe({ connectionId: 'sqs', destination: tailQueue }, { onData: (e) => events.push(e as { id: string; data: TailStreamEvent }), onError: (e) => errors.push(e) });
+    try {
+      await waitFor('open', () => events.length > 0 || errors.length > 0, 15_000);
+      expect(errors).toEqual([]);
+      expect(events[0]!.data.kind).toBe('open');
+      // 'open' means positioned: every message sent from now on arrives. One alone, then batches of ten.
+      const bodies = Array.from({ length: 31 }, (_, i) => `sqs-${i} ✓ äöü € ${'x'.repeat(i * 50)}`);
+      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: bodies[0]!, MessageAttributes: { 'x-n': { DataType: 'String', StringValue: '0' }, amount: { DataType: 'Number', StringValue: '42' } } }));
+      for (let i = 1; i < bodies.length; i += 10) {
+        const sent = await sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl,
+            Entries: bodies.slice(i, i + 10).map((body, j) => ({ Id: `e${j}`, MessageBody: body, MessageAttributes: { 'x-n': { DataType: 'String', StringValue: String(i + j) } } })),
+          }),
+        );
+        expect(sent.Failed ?? []).toEqual([]);
+      }
+      const tailed = () => events.flatMap((e) => e.data.messages);
+      await waitFor('all tailed', () => tailed().length >= bodies.length || errors.length > 0, 20_000);
+      // Receives with visibility 0 see the same messages again; a repeat would show up in this time.
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(errors).toEqual([]);
+      const messages = tailed();
+      expect(messages).toHaveLength(bodies.length);
+      expect(new Set(messages.map((m) => m.id)).size).toBe(bodies.length);
+      const byN = new Map(messages.map((m) => [Number(m.headers['x-n']), m]));
+      for (const [n, body] of bodies.entries()) {
+        const m = byN.get(n)!;
+        expect(fromB64(m.valueBase64).equals(Buffer.from(body, 'utf8'))).toBe(true);
+        expect(m.size).toBe(Buffer.byteLength(body, 'utf8'));
+        expect(m.truncated).toBe(false);
+        expect(m.key).toBeNull();
+        expect(m.destination).toBe(tailQueue);
+      }
+      expect(byN.get(0)!.headers).toEqual({ 'x-n': '0', amount: '42' });
+      expect(events.reduce((s, e) => s + e.data.skipped, 0)).toBe(0);
+    } finally {
+      sub.unsubscribe();
+      await waitFor('tail released', () => served.app.services.tails.size === 0);
+      await sqs.send(new DeleteQueueCommand({ QueueUrl }));
+    }
   });
 
   it('dead Kafka and dead SQS endpoints are SERVICE_UNAVAILABLE within 5 s without leaking secrets', async () => {
