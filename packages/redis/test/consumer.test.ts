@@ -198,9 +198,21 @@ describe('consumer groups', () => {
       });
     }
     expect(stats.deadLettered).toBe(1);
+    // The entry id on the origin stream, straight from Redis: the id the consumer saw.
+    const originEntries = (await redis.call('XRANGE', stream, '-', '+')) as [string, string[]][];
+    expect(originEntries).toHaveLength(1);
+    const originalId = originEntries[0]![0];
     const page = await adapter.browse({ destination: adapter.deadLetterNameFor(stream), start: { from: 'newest' }, limit: 5 });
     expect(page.messages).toHaveLength(1);
-    const info = page.messages[0]!.deadLetter!;
+    const dead = page.messages[0]!;
+    expect(dead.headers).toMatchObject({
+      [Headers.messageId]: 'm-1',
+      [Headers.deadLetterOriginalId]: originalId,
+      [Headers.deadLetterOrigin]: stream,
+      [Headers.deadLetterReason]: 'boom',
+      [Headers.deadLetterAttempts]: '3',
+    });
+    const info = dead.deadLetter!;
     expect(info.origin).toBe(stream);
     expect(info.reason).toBe('boom');
     expect(info.attempts).toBe(3);

@@ -11,7 +11,12 @@ import { adapterFor, bytes } from './helpers';
  * Redis dying under a working adapter. The shared Redis must not be stopped, so this starts a
  * throwaway redis-server of its own on a free loopback port and kills only that process.
  */
-const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
+const redisServerProbe = spawnSync('redis-server', ['--version']);
+const hasRedisServer = redisServerProbe.status === 0;
+if (!hasRedisServer) {
+  const why = redisServerProbe.error ? redisServerProbe.error.message : `exit status ${redisServerProbe.status}: ${String(redisServerProbe.stderr).trim()}`;
+  console.warn(`[redis failure.test] SKIPPED: no runnable redis-server on PATH (${why}); install redis-server to test a Redis dying under the adapter`);
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
