@@ -1,8 +1,8 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { saveRepublishDraft } from '../lib/republish';
-import { connection, destination, message, rabbitLikeCaps } from '../test/fixtures';
-import { never, renderApp, serverError, type Handlers } from '../test/harness';
+import { connection, destination, downConnection, message, rabbitLikeCaps } from '../test/fixtures';
+import { brokerDownError, never, renderApp, serverError, type Handlers } from '../test/harness';
 
 const base: Handlers = {
   'connections.list': () => [connection(), connection({ id: 'ro', name: 'Prod (read-only)', readOnly: true }), connection({ id: 'rabbit', name: 'Rabbit', kind: 'rabbitmq', capabilities: rabbitLikeCaps })],
@@ -56,6 +56,30 @@ describe('Publish', () => {
     fireEvent.change(valueBox(), { target: { value: 'AAEC/w==' } });
     fireEvent.click(within(form).getByRole('button', { name: 'Publish' }));
     expect(await screen.findByText('value is 2 MiB; orders accepts at most 1 MiB')).toBeTruthy();
+  });
+
+  it('broker down: says so with the reason, shows no form and asks nothing of that broker', async () => {
+    const { calls } = renderApp('/c/staging/publish', { ...base, 'connections.list': () => [connection(), downConnection()] });
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('Broker unreachable');
+    expect(alert.textContent).toContain('connect ECONNREFUSED 127.0.0.1:9099');
+    expect(screen.getByText('Down')).toBeTruthy(); // the health badge in the header
+    expect(screen.queryByRole('form', { name: 'Publish a message' })).toBeNull();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls.filter((c) => (c.input as { connectionId?: string } | undefined)?.connectionId === 'staging')).toEqual([]);
+  });
+
+  it('a publish refused because the broker went down shows the broker-down state with its hint', async () => {
+    renderApp('/c/memory/d/orders/publish', { ...base, 'messages.publish': () => { throw brokerDownError(); } });
+    const form = await screen.findByRole('form', { name: 'Publish a message' });
+    fireEvent.change(valueBox(), { target: { value: '{"a":1}' } });
+    fireEvent.click(within(form).getByRole('button', { name: 'Publish' }));
+    await waitFor(() => expect(document.querySelector('[data-state="broker-down"]')).not.toBeNull());
+    const state = document.querySelector('[data-state="broker-down"]')!;
+    expect(state.textContent).toContain('Broker unreachable');
+    expect(state.textContent).toContain('broker memory is unreachable: connect ECONNREFUSED 127.0.0.1:9092');
+    expect(state.textContent).toContain('Check that the broker is running.');
+    expect(screen.queryByText(/^Published/)).toBeNull();
   });
 
   it('is disabled with the reason on a read-only connection', async () => {

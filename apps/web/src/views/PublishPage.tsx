@@ -6,12 +6,12 @@ import { useConnection } from '../api/hooks';
 import { useTRPC } from '../api/trpc';
 import type { Connection, PublishInput } from '../api/types';
 import { HeadersEditor, duplicateHeaderNames, type HeaderRow } from '../components/HeadersEditor';
+import { HealthBadge } from '../components/Badges';
 import { Icon } from '../components/Icon';
 import { MessageViewer } from '../components/MessageViewer';
 import { PageHeader } from '../components/PageHeader';
 import { Alert, ErrorState, LoadingRows, ReadOnlyNote } from '../components/States';
 import { useToast } from '../components/Toasts';
-import { describeError } from '../api/errors';
 import { formatBytes, formatDuration } from '../lib/format';
 import { base64Error, emptyDraft, jsonError, takeRepublishDraft, type PublishDraft } from '../lib/republish';
 import { decodeParam, routes } from '../lib/routes';
@@ -21,6 +21,7 @@ export default function PublishPage() {
   const connectionId = decodeParam(params.conn);
   const dest = params.dest === undefined ? undefined : decodeParam(params.dest);
   const { connection, query } = useConnection(connectionId);
+  const down = connection?.health.status === 'down';
   return (
     <div className="page">
       <PageHeader
@@ -30,12 +31,14 @@ export default function PublishPage() {
           ...(dest === undefined ? [] : [{ label: dest, href: routes.destination(connectionId, dest) }]),
         ]}
         title="Publish"
+        badges={connection !== undefined && connection.health.status !== 'up' ? <HealthBadge health={connection.health} /> : undefined}
         subtitle="Send a message by hand, e.g. to test a consumer or replay a fix."
       />
       {query.isPending && <LoadingRows />}
       {query.isError && <ErrorState error={query.error} onRetry={() => void query.refetch()} />}
       {query.isSuccess && connection === undefined && <Alert tone="danger" title="Unknown connection">No connection named <code>{connectionId}</code> is configured.</Alert>}
-      {connection !== undefined && <PublishForm connection={connection} destination={dest} />}
+      {down && <Alert tone="danger" title="Broker unreachable">{connection?.health.reason ?? 'The server cannot reach this broker.'} Publishing is possible again when it answers.</Alert>}
+      {connection !== undefined && !down && <PublishForm connection={connection} destination={dest} />}
     </div>
   );
 }
@@ -240,11 +243,7 @@ export function PublishForm({ connection, destination: fixedDestination }: { con
         </fieldset>
       </form>
       <div className="stack">
-        {error != null && (
-          <Alert tone="danger" title={describeError(error).title}>
-            {describeError(error).message}
-          </Alert>
-        )}
+        {error != null && <ErrorState error={error} compact />}
         {publish.isSuccess && (
           <Alert tone="info" title={`Published ${publish.data.published} message${publish.data.published === 1 ? '' : 's'}`}>
             {publish.data.ids.filter((x) => x !== null).length > 0 && (
