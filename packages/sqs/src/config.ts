@@ -22,7 +22,8 @@ export interface SqsAdapterConfig {
   maxAttempts?: number;
   /**
    * SQS's size limit for one message (body + attributes) and for one batch. Default 262,144
-   * (256 KiB). AWS accepts up to 1 MiB on queues whose MaximumMessageSize allows it.
+   * (256 KiB). AWS (since 2025) and ElasticMQ accept up to 1,048,576 (1 MiB) on
+   * queues whose MaximumMessageSize allows it.
    */
   maxMessageBytes?: number;
   /** Visibility timeout of consumer receives; unset uses the queue's own VisibilityTimeout. */
