@@ -14,7 +14,7 @@ import {
 } from '@mailroom/core';
 import { headerText, parseXDeath, storedMessageId, toStoredMessage } from './codec';
 import type { ResolvedConfig } from './config';
-import { closeQuietly, ConnectionHolder } from './connection';
+import { ConnectionHolder } from './connection';
 import { mapAmqpError } from './errors';
 import type { ManagementClient } from './management';
 import { assertValidRabbitName } from './names';
@@ -336,8 +336,14 @@ export async function runRedrive(deps: RedriveDeps, request: RedriveRequest, con
       } catch {
         // the channel is gone: the broker requeued them itself
       }
-      // A clean channel close is the sync point: the broker has processed every ack before it.
-      await closeQuietly(channel);
+      // A clean channel close is the sync point: the broker has processed every ack before it, so
+      // a pass that failed for another reason than a lost connection leaves no ack uncertain.
+      try {
+        await channel.close();
+        unsyncedAcks = 0;
+      } catch {
+        // gone with the connection: acks sent since the last answer stay uncertain
+      }
     }
   }
 
