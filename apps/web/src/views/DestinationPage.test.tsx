@@ -1,8 +1,8 @@
 import { toBase64 } from '@mailroom/core';
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { connection, detail, message, page, rabbitLikeCaps } from '../test/fixtures';
-import { brokerDownError, never, pushStream, renderApp, type Handlers } from '../test/harness';
+import { connection, detail, downConnection, message, page, rabbitLikeCaps } from '../test/fixtures';
+import { brokerDownError, never, pushStream, renderApp, serverError, type Handlers } from '../test/harness';
 
 const base: Handlers = {
   'connections.list': () => [connection(), connection({ id: 'rabbit', name: 'Rabbit', kind: 'rabbitmq', capabilities: rabbitLikeCaps })],
@@ -192,6 +192,58 @@ describe('Destination: consumers and metrics', () => {
     expect(screen.getByRole('img', { name: 'Consumer lag over time' })).toBeTruthy();
   });
 
+  it('consumers loading', async () => {
+    renderApp('/c/memory/d/orders/consumers', { ...base, 'groups.list': never });
+    expect(await screen.findByRole('status', { name: 'Loading consumer groups' })).toBeTruthy();
+  });
+
+  it('consumers error: says what failed and retries', async () => {
+    let fail = true;
+    renderApp('/c/memory/d/orders/consumers', {
+      ...base,
+      'groups.list': () => {
+        if (fail) throw serverError('FORBIDDEN', 'Describing consumer groups needs the DESCRIBE ACL on group *', { httpStatus: 403 });
+        return [{ name: 'analytics', destinations: ['orders'], state: 'Stable', members: 2, lag: 45, pending: null }];
+      },
+      'groups.describe': never,
+    });
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('Not allowed');
+    expect(alert.textContent).toContain('Describing consumer groups needs the DESCRIBE ACL on group *');
+    expect(screen.queryByRole('button', { name: 'analytics' })).toBeNull();
+    fail = false;
+    fireEvent.click(within(alert).getByRole('button', { name: /Retry/ }));
+    expect(await screen.findByRole('button', { name: 'analytics' })).toBeTruthy();
+  });
+
+  it('consumers when the broker goes down: the broker-down state', async () => {
+    renderApp('/c/memory/d/orders/consumers', { ...base, 'groups.list': () => { throw brokerDownError(); } });
+    await waitFor(() => expect(document.querySelector('[data-state="broker-down"]')).not.toBeNull());
+    expect(document.querySelector('[data-state="broker-down"]')!.textContent).toContain('Broker unreachable');
+  });
+
+  it('consumers: a group whose detail fails on a down broker says so in its panel', async () => {
+    renderApp('/c/memory/d/orders/consumers', {
+      ...base,
+      'groups.list': () => [{ name: 'analytics', destinations: ['orders'], state: 'Stable', members: 2, lag: 45, pending: null }],
+      'groups.describe': () => { throw brokerDownError(); },
+    });
+    const heading = await screen.findByText('Lag per partition ·');
+    const panel = heading.closest('section')!;
+    await waitFor(() => expect(panel.querySelector('[data-state="broker-down"]')).not.toBeNull());
+    expect(panel.textContent).toContain('broker memory is unreachable');
+    expect(screen.getByRole('button', { name: 'analytics' })).toBeTruthy(); // the list stays
+  });
+
+  it('consumers on a connection whose broker is down: no tab content and no group requests', async () => {
+    const { calls } = renderApp('/c/staging/d/orders/consumers', { ...base, 'connections.list': () => [connection(), downConnection()], 'groups.list': () => [] });
+    expect(await screen.findByText('Broker unreachable')).toBeTruthy();
+    expect(screen.getByText('connect ECONNREFUSED 127.0.0.1:9099')).toBeTruthy();
+    expect(screen.queryByRole('navigation', { name: 'Destination views' })).toBeNull();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls.filter((c) => c.path === 'groups.list' || c.path === 'destinations.describe')).toHaveLength(0);
+  });
+
   it('says when a destination has no consumer groups', async () => {
     renderApp('/c/memory/d/orders/consumers', { ...base, 'groups.list': () => [] });
     expect(await screen.findByText('No consumer groups read this destination')).toBeTruthy();
@@ -210,5 +262,43 @@ describe('Destination: consumers and metrics', () => {
   it('loading metrics', async () => {
     renderApp('/c/memory/d/orders/metrics', { ...base, 'metrics.snapshot': never });
     expect(await screen.findByRole('status', { name: 'Loading metrics' })).toBeTruthy();
+  });
+
+  it('metrics error: says what failed, retries, and then shows the metrics', async () => {
+    let fail = true;
+    renderApp('/c/memory/d/orders/metrics', {
+      ...base,
+      'metrics.snapshot': () => {
+        if (fail) throw serverError('INTERNAL_SERVER_ERROR', 'management API answered 500 for /api/queues');
+        return { connectionId: 'memory', at: '2026-01-01T00:00:00Z', destinations: [{ destination: 'orders', depth: 100, inFlight: 3, delayed: null, consumers: 2, publishRate: 7.5, deliverRate: 11, ackRate: 10, oldestAgeMs: 65_000 }], groups: [] };
+      },
+    });
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('Request failed');
+    expect(alert.textContent).toContain('management API answered 500 for /api/queues');
+    expect(document.querySelector('[data-state="error"]')).not.toBeNull();
+    expect(screen.queryByRole('img', { name: 'Publish, deliver and ack rates' })).toBeNull();
+    fail = false;
+    fireEvent.click(within(alert).getByRole('button', { name: /Retry/ }));
+    expect(await screen.findByRole('img', { name: 'Publish, deliver and ack rates' })).toBeTruthy();
+    expect(screen.getByText('1m 5s')).toBeTruthy();
+  });
+
+  it('metrics when the broker is down: the broker-down state', async () => {
+    renderApp('/c/memory/d/orders/metrics', { ...base, 'metrics.snapshot': () => { throw brokerDownError(); } });
+    await waitFor(() => expect(document.querySelector('[data-state="broker-down"]')).not.toBeNull());
+    expect(document.querySelector('[data-state="broker-down"]')!.textContent).toContain('Check that the broker is running.');
+  });
+
+  it('metrics empty: says the broker reported none for this destination instead of drawing empty charts', async () => {
+    renderApp('/c/memory/d/orders/metrics', {
+      ...base,
+      'metrics.snapshot': () => ({ connectionId: 'memory', at: '2026-01-01T00:00:00Z', destinations: [{ destination: 'payments', depth: 5, inFlight: 0, delayed: null, consumers: 1, publishRate: 1, deliverRate: 1, ackRate: 1, oldestAgeMs: 1000 }], groups: [] }),
+    });
+    expect(await screen.findByText('No metrics for this destination')).toBeTruthy();
+    const empty = document.querySelector('[data-state="empty"]')!;
+    expect(empty.textContent).toContain('has no entry for orders');
+    expect(screen.queryByRole('img', { name: 'Publish, deliver and ack rates' })).toBeNull();
+    expect(screen.queryByText('Ack rate')).toBeNull();
   });
 });

@@ -3,8 +3,8 @@ import { useEffect, useRef, useState } from 'react';
 import { useTRPC } from '../../api/trpc';
 import type { Connection } from '../../api/types';
 import { LineChart, type Point } from '../../components/Charts';
-import { ErrorState, LoadingRows } from '../../components/States';
-import { formatCount, formatDuration, formatRate } from '../../lib/format';
+import { EmptyState, ErrorState, LoadingRows } from '../../components/States';
+import { formatCount, formatDuration, formatRate, formatTimestamp } from '../../lib/format';
 
 const HISTORY = 180;
 type Key = 'publishRate' | 'deliverRate' | 'ackRate' | 'depth' | 'inFlight';
@@ -31,18 +31,27 @@ export function MetricsTab({ connection, destination }: { connection: Connection
 
   if (snapshot.isPending) return <div className="card"><LoadingRows label="Loading metrics" /></div>;
   if (snapshot.isError) return <div className="card"><ErrorState error={snapshot.error} onRetry={() => void snapshot.refetch()} /></div>;
+  if (current === undefined) {
+    return (
+      <div className="card">
+        <EmptyState title="No metrics for this destination">
+          The broker's last metrics snapshot ({formatTimestamp(snapshot.data.at)}) has no entry for <span className="mono">{destination}</span>. Mailroom asks again every 3 s; charts start when it reports one.
+        </EmptyState>
+      </div>
+    );
+  }
   const h = history.current;
   return (
     <div className="stack">
       <div className="card">
         <div className="card-body stats">
-          <Stat label="In rate" value={formatRate(current?.publishRate)} />
-          <Stat label="Out rate" value={formatRate(current?.deliverRate)} />
-          <Stat label="Ack rate" value={formatRate(current?.ackRate)} />
-          <Stat label="Depth" value={formatCount(current?.depth)} />
-          <Stat label="In flight" value={formatCount(current?.inFlight)} />
-          <Stat label="Delayed" value={formatCount(current?.delayed)} />
-          <Stat label="Oldest message" value={formatDuration(current?.oldestAgeMs)} />
+          <Stat label="In rate" value={formatRate(current.publishRate)} />
+          <Stat label="Out rate" value={formatRate(current.deliverRate)} />
+          <Stat label="Ack rate" value={formatRate(current.ackRate)} />
+          <Stat label="Depth" value={formatCount(current.depth)} />
+          <Stat label="In flight" value={formatCount(current.inFlight)} />
+          <Stat label="Delayed" value={formatCount(current.delayed)} />
+          <Stat label="Oldest message" value={formatDuration(current.oldestAgeMs)} />
         </div>
       </div>
       <div className="grid cols-2">
@@ -73,7 +82,6 @@ export function MetricsTab({ connection, destination }: { connection: Connection
           </div>
         </section>
       </div>
-      {current === undefined && <div className="muted small">The broker reported no metrics for this destination.</div>}
     </div>
   );
 }
