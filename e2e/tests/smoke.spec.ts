@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../src/fixtures';
 import { CONNECTIONS } from '../src/env';
 import { shot } from '../src/ui';
 

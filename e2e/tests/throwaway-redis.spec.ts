@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../src/fixtures';
 import { Redis } from 'ioredis';
 import { CONNECTIONS, runId, volatileRedisPort } from '../src/env';
 import { openConnection, shot } from '../src/ui';
