@@ -10,6 +10,8 @@ process.env.MAILROOM_E2E_RUN ??= `mr-e2e-${Date.now().toString(36)}-${randomByte
 process.env.MAILROOM_E2E_PORT ??= String(21_000 + Math.floor(Math.random() * 10_000));
 process.env.MAILROOM_E2E_VOLATILE_REDIS_PORT ??= String(11_000 + Math.floor(Math.random() * 9_000));
 process.env.MAILROOM_E2E_RUN_DIR ??= mkdtempSync(path.join(tmpdir(), 'mailroom-e2e-'));
+// The password of the server's one local account (the sign-in view's journeys), new every run.
+process.env.MAILROOM_E2E_PASSWORD ??= randomBytes(12).toString('base64url');
 
 export default defineConfig({
   testDir: './tests',

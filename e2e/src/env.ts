@@ -25,6 +25,9 @@ export const volatileRedisPort = (): number => Number(required('MAILROOM_E2E_VOL
 /** Folder of this run's server config, data dir, logs and pid files. */
 export const runDir = (): string => required('MAILROOM_E2E_RUN_DIR');
 
+/** The server's one local account: a viewer everywhere (anonymous loopback access stays admin). */
+export const signInAccount = (): { username: string; password: string } => ({ username: 'e2e-viewer', password: required('MAILROOM_E2E_PASSWORD') });
+
 /** Connection ids and display names as the generated server config declares them. */
 export const CONNECTIONS = {
   memory: { id: 'memory', name: 'E2E Embedded' },

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes, scryptSync } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -15,21 +16,30 @@ import {
   runDir,
   serverPort,
   serverUrl,
+  signInAccount,
   volatileRedisPort,
 } from './env';
 import { startVolatileRedis, stopVolatileRedis } from './volatile-redis';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** `auth.users[].passwordHash` as the server's hash-password command writes it (scrypt N=2^15, r=8, p=1). */
+function passwordHash(password: string): string {
+  const salt = randomBytes(16);
+  const key = scryptSync(password.normalize('NFC'), salt, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 128 * 2 ** 15 * 8 * 2 });
+  return `scrypt$${2 ** 15}$8$1$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
 /** The server's config file: the four shared brokers, the throwaway Redis and the embedded default. */
 function serverConfig(): unknown {
+  const account = signInAccount();
   return {
     // No demo traffic: the journeys count messages exactly, and the demo's 20 msg/s would only cost CPU.
     memory: { enabled: true, demoTraffic: false, name: CONNECTIONS.memory.name },
     // The server listens on loopback and so does the browser: anonymous access (allowed on loopback
-    // only) with the admin role, since the journeys create and delete destinations. Sign-in itself
-    // is not what these journeys test.
-    auth: { anonymous: { role: 'admin' } },
+    // only) with the admin role, since the journeys create and delete destinations. One local
+    // account, so that the sign-in view has its form (the a11y spec signs in with it).
+    auth: { anonymous: { role: 'admin' }, users: [{ username: account.username, passwordHash: passwordHash(account.password), role: 'viewer' }] },
     health: { intervalMs: 1000, timeoutMs: 1500, maxBackoffMs: 2000 },
     destinationsCacheTtlMs: 1000,
     metricsIntervalMs: 2000,

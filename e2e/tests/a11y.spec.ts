@@ -1,8 +1,8 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from '../src/fixtures';
 import { serverApi } from '../src/api';
 import { MemoryKit } from '../src/brokers/memory';
 import { SqsKit } from '../src/brokers/sqs';
-import { CONNECTIONS } from '../src/env';
+import { CONNECTIONS, signInAccount } from '../src/env';
 import { expectAccessible, shot } from '../src/ui';
 
 /**
@@ -42,6 +42,8 @@ async function ready(page: Page): Promise<void> {
   // waits for every broker's answers in one batch, which takes long on a busy machine).
   await expect(page.locator('[aria-busy="true"]')).toHaveCount(0, { timeout: 60_000 });
 }
+
+const signInForm = (page: Page) => page.getByRole('form', { name: 'Sign in with a Mailroom account' });
 
 const views: { name: string; open: (page: Page) => Promise<void> }[] = [
   { name: 'overview', open: async (p) => { await p.goto('/'); } },
@@ -92,6 +94,25 @@ const views: { name: string; open: (page: Page) => Promise<void> }[] = [
   },
   { name: 'fitness of a connection', open: async (p) => { await p.goto(`/c/${conn}/fitness`); await expect(p.getByRole('region', { name: 'To fix' })).toBeVisible({ timeout: 60_000 }); } },
   { name: 'fitness of all connections', open: async (p) => { await p.goto('/fitness'); await expect(p.getByRole('list', { name: 'Fitness scores' }).first()).toBeVisible({ timeout: 60_000 }); } },
+  {
+    name: 'audit log',
+    open: async (p) => {
+      await p.goto('/audit');
+      // beforeAll's changes are in it: the destinations it created, the messages it published.
+      await expect(p.getByRole('region', { name: 'Audit entries' }).getByRole('row').filter({ hasText: orders }).first()).toBeVisible({ timeout: 30_000 });
+    },
+  },
+  { name: 'sign-in', open: async (p) => { await p.goto('/signin'); await expect(signInForm(p)).toBeVisible(); } },
+  {
+    name: 'sign-in after a refused attempt',
+    open: async (p) => {
+      await p.goto('/signin');
+      await signInForm(p).getByLabel('User name').fill(signInAccount().username);
+      await signInForm(p).getByLabel('Password').fill('not the password');
+      await signInForm(p).getByRole('button', { name: 'Sign in' }).click();
+      await expect(p.getByRole('alert').filter({ hasText: 'Not signed in' })).toBeVisible();
+    },
+  },
   { name: 'page not found', open: async (p) => { await p.goto('/no/such/view'); } },
 ];
 
@@ -114,6 +135,18 @@ for (const path of ['/', `/c/${conn}/destinations`]) {
     await expectAccessible(page, info, `${path} (dark)`);
   });
 }
+
+test('signing in with the local account returns to where the operator was, as that user', async ({ page }) => {
+  const account = signInAccount();
+  await page.goto(`/signin?returnTo=${encodeURIComponent('/audit')}`);
+  await signInForm(page).getByLabel('User name').fill(account.username);
+  await signInForm(page).getByLabel('Password').fill(account.password);
+  await signInForm(page).getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/audit$/);
+  await expect(page.getByRole('heading', { name: 'Audit log', level: 1 })).toBeVisible();
+  await expect(page.getByRole('banner').getByText(account.username, { exact: true })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+});
 
 test('the app\'s own link to a destination with a dot (<name>.dlq) survives a reload', async ({ page }) => {
   await page.goto(`/c/${conn}/dead-letters`);
