@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { expect, test, type Locator, type Page } from './fixtures';
 import { Headers } from '@mailroom/core';
 import { serverApi } from './api';
 import type { BrokerKit, NativeMessage } from './brokers/kit';
 import { CONNECTIONS, runId, type BrokerName } from './env';
-import { confirmPeekIfAsked, definition, destinationTab, findDestination, openConnection, settled, shot } from './ui';
+import { confirmPeekIfAsked, createDestinationInDashboard, definition, destinationTab, findDestination, openConnection, settled, shot } from './ui';
 
 /** Where the live tail's rows are. */
 const tailGrid = (page: Page): Locator => page.getByRole('grid', { name: 'Tailed messages' });
@@ -302,6 +302,85 @@ export function defineBrokerJourneys(broker: BrokerName, makeKit: () => BrokerKi
     await expect(page.getByRole('heading', { name: new RegExp(`Lag per partition · ${lagging.group.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) })).toBeVisible();
     await shot(page, info, '1 consumer group lag');
     note('lag', `${lagging.group}: ${lagging.lag}`);
+  });
+
+  defineFitnessJourney(broker, () => kit);
+}
+
+/**
+ * "Re-measure now" on the fitness page until `check` holds (the
+ * broker's listings may lag a moment behind a change: RabbitMQ's management statistics).
+ */
+async function remeasureUntil(page: Page, check: () => Promise<void>): Promise<void> {
+  const button = page.getByRole('button', { name: /^(Re-measure now|Measuring…)$/ });
+  await expect(async () => {
+    await expect(button).toBeEnabled({ timeout: 30_000 });
+    const measured = page.waitForResponse((r) => r.url().includes('/trpc/') && decodeURIComponent(r.url()).includes('"refresh":true'), { timeout: 60_000 });
+    await button.click();
+    expect((await measured).ok()).toBe(true);
+    await check();
+  }).toPass({ timeout: 90_000, intervals: [1_000, 2_000, 3_000] });
+}
+
+export function defineFitnessJourney(broker: BrokerName, kit: () => BrokerKit): void {
+  const connection = CONNECTIONS[broker];
+  test(`${broker}: fitness: a consumed destination without a DLQ fails dead-letter handling with the fix; given its DLQ, it passes`, async ({ page }, info) => {
+    const destination = kit().name('fitness');
+    const scope = `${destination}*`;
+
+    await test.step('create the destination with the New destination form; a consumer group reads it', async () => {
+      await createDestinationInDashboard(page, connection, destination);
+      kit().adopt(destination);
+    });
+    const group = await kit().consumeWithGroup(destination);
+    const remedy = kit().deadLetterRemedy(destination, group);
+    note('fitness-judged', `${remedy.judged.join(', ')}${group === null ? ' (no consumer groups on this broker)' : ` (group ${group})`}`);
+
+    const criterion = page.getByRole('region', { name: 'Dead-letter handling', exact: true });
+    const evidenceRow = (name: string) => criterion.getByRole('row').filter({ has: page.getByRole('link', { name, exact: true }) });
+    const toFixRow = (name: string) =>
+      page.getByRole('region', { name: 'To fix' }).getByRole('row').filter({ has: page.getByRole('link', { name: 'Dead-letter handling' }) }).filter({ has: page.getByRole('link', { name, exact: true }) });
+
+    await test.step('the fitness page limited to it: dead-letter handling fails, naming the destination and the fix', async () => {
+      await page.goto(`/c/${encodeURIComponent(connection.id)}/fitness?destinations=${encodeURIComponent(scope)}`);
+      await expect(page.getByRole('heading', { name: 'Fitness', level: 1 })).toBeVisible();
+      await expect(page.getByRole('textbox', { name: 'Destinations (glob)' })).toHaveValue(scope);
+      await expect(page.getByText(`Limited to destinations matching ${scope}.`)).toBeVisible({ timeout: 60_000 });
+      await remeasureUntil(page, async () => {
+        await expect(criterion).toHaveAttribute('data-state', 'fail', { timeout: 2_000 });
+        for (const name of remedy.judged) await expect(evidenceRow(name)).toHaveAttribute('data-status', 'fail', { timeout: 2_000 });
+      });
+      const row = evidenceRow(destination);
+      await expect(row.locator('td.evidence')).toHaveText('no dead-letter queue configured');
+      await expect(row.locator('td.fix')).toContainText(remedy.fixNames);
+      await expect(toFixRow(destination)).toBeVisible();
+      await expect(toFixRow(destination).locator('td.fix')).toContainText(remedy.fixNames);
+      await expect(page.locator(`[role="listitem"][data-criterion="dead_letter_handling"]`)).toHaveAttribute('data-state', 'fail');
+      await shot(page, info, '1 dead-letter handling failing');
+    });
+
+    await test.step(`give it its DLQ as the fix says: ${remedy.create} with the New destination form${remedy.configure ? ", then the broker's own client" : ''}`, async () => {
+      await createDestinationInDashboard(page, connection, remedy.create);
+      kit().adopt(remedy.create);
+      await remedy.configure?.();
+    });
+
+    await test.step('"Re-measure now": dead-letter handling passes and the to-do list no longer names it', async () => {
+      await page.goto(`/c/${encodeURIComponent(connection.id)}/fitness?destinations=${encodeURIComponent(scope)}`);
+      await expect(page.getByText(`Limited to destinations matching ${scope}.`)).toBeVisible({ timeout: 60_000 });
+      await remeasureUntil(page, async () => {
+        await expect(criterion).toHaveAttribute('data-state', 'pass', { timeout: 2_000 });
+      });
+      await criterion.getByRole('button', { name: /^Show .*passing/ }).click();
+      for (const name of remedy.judged) {
+        await expect(evidenceRow(name)).toHaveAttribute('data-status', 'pass');
+        await expect(evidenceRow(name).locator('td.evidence')).toContainText(`dead letters go to ${remedy.create}`);
+        if (remedy.via !== null) await expect(evidenceRow(name).locator('td.evidence')).toContainText(remedy.via);
+        await expect(toFixRow(name)).toHaveCount(0);
+      }
+      await expect(page.locator(`[role="listitem"][data-criterion="dead_letter_handling"]`)).toHaveAttribute('data-state', 'pass');
+      await shot(page, info, '2 dead-letter handling passing');
+    });
   });
 }
 

@@ -2,7 +2,7 @@ import { createKafkaAdapter } from '@mailroom/kafka';
 import { pollWithRetry } from '@mailroom/core';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { KAFKA_BROKERS, runId } from '../env';
-import { alwaysFail, failureReason, eventually, FAILING_POLICY, type BrokerKit, type LaggingGroup, type NativeMessage } from './kit';
+import { alwaysFail, failureReason, eventually, FAILING_POLICY, type BrokerKit, type DeadLetterRemedy, type LaggingGroup, type NativeMessage } from './kit';
 
 /** Kafka through kafkajs 2.2.4 (the version the adapter pins), 1-partition topics. */
 export class KafkaKit implements BrokerKit {
@@ -134,6 +134,23 @@ export class KafkaKit implements BrokerKit {
     // An empty group with a committed offset: 3 of 7 consumed.
     await (await this.admin()).setOffsets({ groupId: group, topic: destination, partitions: [{ partition: 0, offset: '3' }] });
     return { group, lag: await this.lagOf(group, destination), pending: null };
+  }
+
+  /** A group with a committed position on the topic (nothing to read yet). */
+  async consumeWithGroup(destination: string): Promise<string> {
+    const group = `${runId()}-fitness-workers`;
+    this.groups.add(group);
+    await (await this.admin()).setOffsets({ groupId: group, topic: destination, partitions: [{ partition: 0, offset: '0' }] });
+    return group;
+  }
+
+  /** No fitness hint: the fix names the conventional DLT, which the form creates. */
+  deadLetterRemedy(destination: string): DeadLetterRemedy {
+    return { fixNames: `create ${destination}.DLT`, judged: [destination], create: `${destination}.DLT`, via: null, configure: null };
+  }
+
+  adopt(name: string): void {
+    this.topics.add(name);
   }
 
   /** What kafka-consumer-groups.sh prints as LAG: high watermark minus committed offset, summed. */

@@ -16,6 +16,25 @@ export interface LaggingGroup {
 }
 
 /**
+ * How a consumed destination without a DLQ is given one, as the fitness page's fix for this
+ * broker asks: a destination made with the dashboard's New-destination form, then, where the form
+ * cannot change an existing destination (RabbitMQ's dead-letter exchange, SQS's RedrivePolicy),
+ * the setting made with the broker's own client.
+ */
+export interface DeadLetterRemedy {
+  /** What the fix must name: the conventional DLQ to create, or the setting to make. */
+  fixNames: string;
+  /** Destinations the dead-letter criterion judges for it (RabbitMQ: the topic's queue and its group queue). */
+  judged: string[];
+  /** Created with the New-destination form; the evidence names it once it is the DLQ. */
+  create: string;
+  /** How the passing evidence says the link was found, where that is more than the DLQ's name (SQS: `RedrivePolicy`). */
+  via: string | null;
+  /** Then done with the broker's own client, where the form cannot do it. */
+  configure: (() => Promise<void>) | null;
+}
+
+/**
  * What the journeys need from one broker, done with that broker's own client library (never the
  * dashboard, never the adapter), except where a journey explicitly runs an adapter's consumer.
  */
@@ -50,6 +69,12 @@ export interface BrokerKit {
    * redriven message sits next to its original; false for queues (SQS, RabbitMQ).
    */
   readonly keepsConsumedMessages: boolean;
+  /** A consumer group reads `destination` (made with the broker's own client); null where the broker has no groups (an SQS queue counts as consumed as it is). */
+  consumeWithGroup(destination: string): Promise<string | null>;
+  /** How this broker's fitness fix for `destination` (consumed, no DLQ) is followed. */
+  deadLetterRemedy(destination: string, group: string | null): DeadLetterRemedy;
+  /** A destination the dashboard created: deleted with the rest by dispose(). */
+  adopt(name: string): void;
   /** What the DLQ view must show for a dead letter of `key`. */
   deadLetterFacts(key: string): { reason: string; attempts: number };
   /** Deletes everything this kit created and closes its clients. */

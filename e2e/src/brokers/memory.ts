@@ -1,7 +1,7 @@
 import { handleWithRetry, type Message, type MessageProducer, type ReceivedMessage } from '@mailroom/core';
 import type { ServerApi } from '../api';
 import { CONNECTIONS, runId } from '../env';
-import { alwaysFail, failureReason, FAILING_POLICY, type BrokerKit, type LaggingGroup, type NativeMessage } from './kit';
+import { alwaysFail, failureReason, FAILING_POLICY, type BrokerKit, type DeadLetterRemedy, type LaggingGroup, type NativeMessage } from './kit';
 
 const connectionId = CONNECTIONS.memory.id;
 
@@ -95,6 +95,22 @@ export class MemoryKit implements BrokerKit {
     await this.api.groups.resetOffsets.mutate({ connectionId, group, destination, target: { kind: 'latest' } });
     for (let i = 1; i <= 7; i++) await this.publish(destination, { key: `lag-${i}`, value: Buffer.from(`lag ${i}`), headers: {} });
     return { group, lag: await this.lagOf(group, destination), pending: null };
+  }
+
+  /** A group positioned at the end of the destination (an offset reset names it, as in makeLaggingGroup). */
+  async consumeWithGroup(destination: string): Promise<string> {
+    const group = this.name('fitness-workers');
+    await this.api.groups.resetOffsets.mutate({ connectionId, group, destination, target: { kind: 'latest' } });
+    return group;
+  }
+
+  /** No fitness hint: the fix names the conventional `<name>.dlq`, which the form creates. */
+  deadLetterRemedy(destination: string): DeadLetterRemedy {
+    return { fixNames: `create ${destination}.dlq`, judged: [destination], create: `${destination}.dlq`, via: null, configure: null };
+  }
+
+  adopt(name: string): void {
+    this.destinations.add(name);
   }
 
   async lagOf(group: string, destination: string): Promise<number> {

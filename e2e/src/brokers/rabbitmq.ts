@@ -1,7 +1,7 @@
 import { createRabbitMqAdapter } from '@mailroom/rabbitmq';
 import amqp, { type ChannelModel, type ConfirmChannel, type GetMessage } from 'amqplib';
 import { RABBITMQ_MANAGEMENT_URL, RABBITMQ_URL, runId } from '../env';
-import { eventually, type BrokerKit, type LaggingGroup, type NativeMessage } from './kit';
+import { eventually, type BrokerKit, type DeadLetterRemedy, type LaggingGroup, type NativeMessage } from './kit';
 
 /** Headers the adapter adds on the wire and strips on read (its codec's WireHeaders). */
 const WIRE_KEY = 'x-mailroom-key';
@@ -24,6 +24,9 @@ export class RabbitMqKit implements BrokerKit {
   private channel: ConfirmChannel | null = null;
   private readonly queues = new Set<string>();
   private readonly exchanges = new Set<string>();
+  private readonly policies = new Set<string>();
+  /** Consumers left running until dispose(), each with its own adapter. */
+  private readonly running: { close(): Promise<void> }[] = [];
 
   readonly keepsConsumedMessages = false;
 
@@ -128,16 +131,19 @@ export class RabbitMqKit implements BrokerKit {
     return (await (await this.ch()).checkQueue(destination)).messageCount;
   }
 
-  private async managementQueue(name: string): Promise<{ messages_ready?: number; messages_unacknowledged?: number }> {
+  private managementPath(path: string): string {
     const vhost = encodeURIComponent(decodeURIComponent(new URL(RABBITMQ_URL).pathname.replace(/^\//, '')) || '/');
-    const response = await fetch(`${RABBITMQ_MANAGEMENT_URL.replace(/\/+$/, '')}/api/queues/${vhost}/${encodeURIComponent(name)}`, { headers: { authorization: managementAuth() } });
+    return `${RABBITMQ_MANAGEMENT_URL.replace(/\/+$/, '')}/api/${path.replace('{vhost}', vhost)}`;
+  }
+
+  private async managementQueue(name: string): Promise<{ messages_ready?: number; messages_unacknowledged?: number }> {
+    const response = await fetch(this.managementPath(`queues/{vhost}/${encodeURIComponent(name)}`), { headers: { authorization: managementAuth() } });
     if (!response.ok) throw new Error(`management API: ${response.status} for queue ${name}`);
     return (await response.json()) as { messages_ready?: number; messages_unacknowledged?: number };
   }
 
-  /** A Mailroom consumer group (a durable queue bound to the exchange, made by the adapter's consumer) that is 4 behind. */
-  async makeLaggingGroup(destination: string): Promise<LaggingGroup> {
-    const group = 'e2e-lagging';
+  /** A Mailroom consumer group: the durable queue `<destination>::<group>` bound to the exchange, made by the adapter's consumer. */
+  private async makeGroup(destination: string, group: string): Promise<string> {
     const adapter = createRabbitMqAdapter({ url: RABBITMQ_URL, managementUrl: RABBITMQ_MANAGEMENT_URL, connectionName: 'mailroom-e2e-worker' });
     const consumer = adapter.createConsumer({ group });
     await consumer.subscribe([destination]);
@@ -145,6 +151,13 @@ export class RabbitMqKit implements BrokerKit {
     await adapter.close();
     const groupQueue = `${destination}::${group}`;
     this.queues.add(groupQueue);
+    return groupQueue;
+  }
+
+  /** A Mailroom consumer group that is 4 behind. */
+  async makeLaggingGroup(destination: string): Promise<LaggingGroup> {
+    const group = 'e2e-lagging';
+    const groupQueue = await this.makeGroup(destination, group);
     for (let i = 1; i <= 7; i++) await this.publish(destination, { key: `lag-${i}`, value: Buffer.from(`lag ${i}`), headers: {} });
     const ch = await this.ch();
     for (let i = 0; i < 3; i++) {
@@ -168,7 +181,56 @@ export class RabbitMqKit implements BrokerKit {
     return reported;
   }
 
+  /**
+   * A group consumer that keeps running (until dispose): the fitness page judges a group queue
+   * `T::G` by its consumers, so a group whose consumers are all gone leaves `T::G` "not applicable".
+   */
+  async consumeWithGroup(destination: string): Promise<string> {
+    const group = 'e2e-fitness-workers';
+    const adapter = createRabbitMqAdapter({ url: RABBITMQ_URL, managementUrl: RABBITMQ_MANAGEMENT_URL, connectionName: 'mailroom-e2e-worker' });
+    const consumer = adapter.createConsumer({ group });
+    this.running.push({ close: async () => { await consumer.close(); await adapter.close(); } });
+    await consumer.subscribe([destination]);
+    this.queues.add(`${destination}::${group}`);
+    return group;
+  }
+
+  /**
+   * The fix asks for a dead-letter exchange bound to a queue: the form creates `<name>.dlq` (a topic
+   * exchange and a queue bound with `#`), a policy through the management API makes it the
+   * dead-letter exchange of the topic's queue and of its group queue (one pattern, `^T(::.*)?$`).
+   */
+  deadLetterRemedy(destination: string, group: string | null): DeadLetterRemedy {
+    const dlx = `${destination}.dlq`;
+    const policy = `${destination}-dead-letters`;
+    const pattern = `^${destination.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(::.*)?$`;
+    return {
+      fixNames: `queue ${destination} has no dead-letter exchange: set x-dead-letter-exchange`,
+      judged: group === null ? [destination] : [destination, `${destination}::${group}`],
+      create: dlx,
+      via: `policy ${policy}`,
+      configure: async () => {
+        this.policies.add(policy);
+        const response = await fetch(this.managementPath(`policies/{vhost}/${encodeURIComponent(policy)}`), {
+          method: 'PUT',
+          headers: { authorization: managementAuth(), 'content-type': 'application/json' },
+          body: JSON.stringify({ pattern, 'apply-to': 'queues', priority: 100, definition: { 'dead-letter-exchange': dlx } }),
+        });
+        if (!response.ok) throw new Error(`management API: ${response.status} setting policy ${policy}: ${await response.text()}`);
+      },
+    };
+  }
+
+  adopt(name: string): void {
+    this.exchanges.add(name);
+    this.queues.add(name);
+  }
+
   async dispose(): Promise<void> {
+    for (const consumer of this.running.splice(0)) await consumer.close().catch(() => undefined);
+    for (const policy of this.policies) {
+      await fetch(this.managementPath(`policies/{vhost}/${encodeURIComponent(policy)}`), { method: 'DELETE', headers: { authorization: managementAuth() } }).catch(() => undefined);
+    }
     const ch = await this.ch();
     for (const q of this.queues) await ch.deleteQueue(q).catch(() => undefined);
     for (const e of this.exchanges) await ch.deleteExchange(e).catch(() => undefined);

@@ -2,7 +2,7 @@ import { pollWithRetry } from '@mailroom/core';
 import { createRedisAdapter } from '@mailroom/redis';
 import { Redis } from 'ioredis';
 import { REDIS_URL, runId } from '../env';
-import { alwaysFail, failureReason, FAILING_POLICY, type BrokerKit, type LaggingGroup, type NativeMessage } from './kit';
+import { alwaysFail, failureReason, FAILING_POLICY, type BrokerKit, type DeadLetterRemedy, type LaggingGroup, type NativeMessage } from './kit';
 
 /**
  * Redis Streams through ioredis 6.0.0. The adapter's entry layout (its README): fields `key`
@@ -106,6 +106,21 @@ export class RedisKit implements BrokerKit {
       if (map.get('name') === group) return { lag: Number(map.get('lag')), pending: Number(map.get('pending')) };
     }
     throw new Error(`XINFO GROUPS ${destination} has no group ${group}`);
+  }
+
+  async consumeWithGroup(destination: string): Promise<string> {
+    const group = `${runId()}-fitness-workers`;
+    await this.redis.xgroup('CREATE', destination, group, '0');
+    return group;
+  }
+
+  /** No fitness hint: the fix names the conventional `<stream>:dlq`, which the form creates. */
+  deadLetterRemedy(destination: string): DeadLetterRemedy {
+    return { fixNames: `create ${destination}:dlq`, judged: [destination], create: `${destination}:dlq`, via: null, configure: null };
+  }
+
+  adopt(name: string): void {
+    this.keys.add(name);
   }
 
   /** XINFO GROUPS' own `lag` field. */

@@ -7,6 +7,7 @@ import {
   GetQueueUrlCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
+  SetQueueAttributesCommand,
   SQSClient,
   type Message as SqsMessage,
   type MessageAttributeValue,
@@ -14,7 +15,7 @@ import {
 import { pollWithRetry } from '@mailroom/core';
 import { createSqsAdapter } from '@mailroom/sqs';
 import { runId, SQS_CREDENTIALS, SQS_ENDPOINT, SQS_REGION } from '../env';
-import { alwaysFail, failureReason, FAILING_POLICY, type BrokerKit, type NativeMessage } from './kit';
+import { alwaysFail, failureReason, FAILING_POLICY, type BrokerKit, type DeadLetterRemedy, type NativeMessage } from './kit';
 
 /**
  * SQS (ElasticMQ) through @aws-sdk/client-sqs 3.1169.0. The adapter's wire format (its README):
@@ -46,13 +47,17 @@ export class SqsKit implements BrokerKit {
     await this.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
   }
 
+  private async arn(name: string): Promise<string> {
+    const { Attributes } = await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: await this.url(name), AttributeNames: ['QueueArn'] }));
+    const arn = Attributes?.QueueArn;
+    if (!arn) throw new Error(`No ARN for ${name}`);
+    return arn;
+  }
+
   async createDestinationWithDeadLetters(name: string): Promise<string> {
     const dlq = `${name}-dlq`;
     await this.createDestination(dlq);
-    const { Attributes } = await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: await this.url(dlq), AttributeNames: ['QueueArn'] }));
-    const arn = Attributes?.QueueArn;
-    if (!arn) throw new Error(`No ARN for ${dlq}`);
-    await this.createDestination(name, { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: '5' }) });
+    await this.createDestination(name, { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await this.arn(dlq), maxReceiveCount: '5' }) });
     return dlq;
   }
 
@@ -150,6 +155,33 @@ export class SqsKit implements BrokerKit {
 
   async lagOf(): Promise<number> {
     throw new Error('SQS has no consumer groups');
+  }
+
+  /** SQS has no groups, and its consumers are not listed: every queue counts as consumed. */
+  async consumeWithGroup(): Promise<null> {
+    return null;
+  }
+
+  /**
+   * The fix asks for a RedrivePolicy: the form creates the DLQ (named off the `-dlq` convention,
+   * so only the policy can make it pass), SetQueueAttributes points the queue at it.
+   */
+  deadLetterRemedy(destination: string): DeadLetterRemedy {
+    const dlq = `${destination}-failures`;
+    return {
+      fixNames: `queue ${destination} has no RedrivePolicy`,
+      judged: [destination],
+      create: dlq,
+      via: 'RedrivePolicy',
+      configure: async () => {
+        const policy = JSON.stringify({ deadLetterTargetArn: await this.arn(dlq), maxReceiveCount: '5' });
+        await this.sqs.send(new SetQueueAttributesCommand({ QueueUrl: await this.url(destination), Attributes: { RedrivePolicy: policy } }));
+      },
+    };
+  }
+
+  adopt(name: string): void {
+    this.queues.add(name);
   }
 
   async dispose(): Promise<void> {
