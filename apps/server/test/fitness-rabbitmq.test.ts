@@ -136,6 +136,23 @@ describe('fitness on a real RabbitMQ: each measurable criterion fails on a broke
     expect(fixed.criterion.destinations.find((d) => d.destination === dlq)?.status).toBe('not-applicable');
   });
 
+  it("dead_letter_handling: a group's queue is judged while none of its consumers is connected (its work waits there)", async () => {
+    const topic = `${base}-dl-idle`;
+    const groupQueue = `${topic}::reports`;
+    queues.push(topic, groupQueue);
+    exchanges.push(topic);
+    const adapter = adapterOf(app, 'rabbit');
+    await adapter.createDestination(topic);
+    const consumer = adapter.createConsumer({ group: 'reports' });
+    await consumer.subscribe([topic]);
+    await consumer.close();
+    // The management statistics must have caught up: the group queue lists no consumer.
+    await waitFor('the group queue to list no consumer', async () => (await adapter.listDestinations()).find((d) => d.name === groupQueue)?.consumers === 0, SETTLE_MS, 500);
+    const failing = await until(app, 'rabbit', `${topic}*`, 'dead_letter_handling', groupQueue, 'fail', SETTLE_MS);
+    expectFailure(failing, groupQueue, /x-dead-letter-exchange/);
+    expect(failing.destination.evidence).toBe('no dead-letter queue configured');
+  });
+
   it('idempotent_consumers: unknown on classic queues (a peek requeues); measured on a stream queue: missing and duplicated ids fail, unique ids pass', async () => {
     const classic = `${base}-id-classic`;
     const stream = `${base}-id-stream`;

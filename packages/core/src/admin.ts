@@ -33,6 +33,11 @@ export interface DestinationSummary {
    * Absent or null when there is none.
    */
   deliveryDelayMs?: number | null;
+  /**
+   * Consumer groups whose durable subscription this destination is (a RabbitMQ group queue):
+   * it carries their work even while none of their consumers is connected.
+   */
+  subscriptionOf?: string[];
 }
 
 export interface PartitionInfo {

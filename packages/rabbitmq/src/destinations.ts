@@ -138,6 +138,7 @@ function summaryOf(
     attributes,
     // Messages that expire here are dead-lettered onward: the TTL is how long they wait (a retry stage's delay).
     deliveryDelayMs: queue && forward ? messageTtlOf(queue) : null,
+    subscriptionOf: typeof queue?.arguments?.[GroupArgs.group] === 'string' ? [queue.arguments[GroupArgs.group] as string] : [],
   };
 }
 

@@ -129,8 +129,9 @@ export async function gatherFacts(adapter: BrokerAdapter, options: GatherOptions
   const facts = await mapLimit(scoped, 4, async (d): Promise<DestinationFacts> => {
     const isDeadLetter = deadLetterNames.has(d.name);
     const groupsHere = groups.filter((g) => g.destinations.includes(d.name));
-    // Where the broker cannot tell consumers (null), a queue is assumed to carry work.
-    const consumed = (d.consumers ?? 0) > 0 || groupsHere.length > 0 || (d.consumers === null && d.kind === 'queue');
+    // Where the broker cannot tell consumers (null), a queue is assumed to carry work; so is a group's
+    // durable subscription while its consumers are away.
+    const consumed = (d.consumers ?? 0) > 0 || groupsHere.length > 0 || (d.subscriptionOf?.length ?? 0) > 0 || (d.consumers === null && d.kind === 'queue');
     const target = targetOf(d);
     const chain = chains.get(d.name);
     const lastStage = chain?.stages.at(-1)?.name;
