@@ -178,7 +178,7 @@ function MessageViewerBody({ message: received, connectionId, readOnly, onClose,
               <tbody>
                 {headers.map(([k, v]) => (
                   <tr key={k}>
-                    <td className="mono" style={{ width: '35%' }}>{k}</td>
+                    <td className="mono" style={{ width: '35%' }} title={k}>{k}</td>
                     <td className="mono truncate" title={v}>{v}</td>
                   </tr>
                 ))}
@@ -193,7 +193,7 @@ function MessageViewerBody({ message: received, connectionId, readOnly, onClose,
               <tbody>
                 {properties.map(([k, v]) => (
                   <tr key={k}>
-                    <td className="mono" style={{ width: '35%' }}>{k}</td>
+                    <td className="mono" style={{ width: '35%' }} title={k}>{k}</td>
                     <td className="mono truncate" title={v}>{v}</td>
                   </tr>
                 ))}

@@ -253,7 +253,7 @@ function DeadLetterQueue({ connection, dlq, link }: { connection: Connection; dl
       {activeTask !== null && <RedrivePanel task={activeTask} readOnly={readOnly} onDismiss={() => setActiveTask(null)} />}
 
       <PeekGuard capabilities={caps} action="Show the messages" confirmed={confirmedPeek} onConfirm={() => setConfirmedPeek(true)}>
-        <div className={viewing ? 'split' : undefined}>
+        <div className={viewing ? 'split split-wide-list' : undefined}>
           <section className="card flush" aria-label="Dead-lettered messages">
             <div className="toolbar">
               <FilterInput value={filter} onApply={setFilter} />
@@ -380,7 +380,7 @@ function RedriveConfirmDialog({
       busy={busy || counting || !rate.ok}
     >
       <dl className="kv">
-        <dt>{pending.dryRun ? 'Count' : 'Move'}</dt><dd>{pending.label}</dd>
+        <dt>{pending.dryRun ? 'Selection' : 'Move'}</dt><dd>{pending.label}</dd>
         <dt>Count</dt><dd data-testid="redrive-count">{n === null ? '—' : formatCount(n)} <span className="muted">({pending.countNote})</span></dd>
         <dt>From</dt><dd>{dlq}</dd>
         <dt>To</dt><dd>{targetLabel}</dd>
