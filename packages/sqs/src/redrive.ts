@@ -17,7 +17,7 @@ import {
   type RedriveReport,
   type RedriveRequest,
 } from '@mailroom/core';
-import { Aborted, type SqsConnection } from './connection';
+import type { SqsConnection } from './connection';
 import { queueContext } from './context';
 import { PartialBatchError } from './errors';
 import { queueNameFromArn, validateQueueName } from './names';
@@ -396,12 +396,14 @@ async function runManual(
   try {
     while (!signal.aborted) {
       if (wanted !== null && found.size === wanted.size) break;
-      let got: SqsMessage[];
-      try {
-        got = await receive(connection, source.name, source.url, { max: 10, waitSeconds: 1, visibilityTimeout: hold, signal });
-      } catch (e) {
-        if (e instanceof Aborted) break;
-        throw e;
+      // Not aborted by the task's signal: a receive cut short has still hidden what SQS handed out
+      // (for `hold` seconds) with nobody left to release it. It is short (1 s wait) and released below.
+      const got = await receive(connection, source.name, source.url, { max: 10, waitSeconds: 1, visibilityTimeout: hold });
+      if (signal.aborted) {
+        for (const message of got) {
+          if (message.MessageId && message.ReceiptHandle) held.push({ queue: source.name, url: source.url, messageId: message.MessageId, receiptHandle: message.ReceiptHandle });
+        }
+        break;
       }
       if (got.length === 0) break;
       let wrapped = false;
