@@ -5,7 +5,7 @@ import { toTRPCError } from '../errors';
 import { pause, waitForWake } from './helpers';
 import { connectionId, destinationName, lastEventId, redriveSelectionSchema } from './schemas';
 import { visibleConnectionIds } from '../auth/visible';
-import { inputString, taskConnection } from '../security/guard';
+import { inputString, taskConnection, taskSource } from '../security/guard';
 import { procedure, router, type Context } from './trpc';
 
 const taskId = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/);
@@ -47,7 +47,7 @@ export const redriveRouter = router({
 
   get: procedure({ role: 'viewer', connection: taskConnection }).input(z.object({ taskId })).query(({ ctx, input }): RedriveTask => ctx.services.redrive.get(input.taskId)),
 
-  cancel: procedure({ role: 'operator', action: 'redrive.cancel', connection: taskConnection, harmless: (i, ctx) => isDryRunTask(ctx, i.taskId) }).input(z.object({ taskId })).mutation(({ ctx, input }): Promise<RedriveTask> => ctx.services.redrive.cancel(input.taskId)),
+  cancel: procedure({ role: 'operator', action: 'redrive.cancel', connection: taskConnection, destination: taskSource, harmless: (i, ctx) => isDryRunTask(ctx, i.taskId) }).input(z.object({ taskId })).mutation(({ ctx, input }): Promise<RedriveTask> => ctx.services.redrive.cancel(input.taskId)),
 
   /** The task now, then on every change (throttled to one event per `minIntervalMs`), until it ends. */
   progress: procedure({ role: 'viewer', connection: taskConnection })

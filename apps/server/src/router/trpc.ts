@@ -3,7 +3,7 @@ import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/unstable-core-do-not-impor
 import { isMailroomError, type MailroomErrorCode } from '@mailroom/core';
 import { TRPC_CODE_FOR, toTRPCError } from '../errors';
 import type { Principal } from '../auth/principal';
-import { authorize, DEFAULT_READ, type AccessRule, type HttpFacts, type RawInput } from '../security/guard';
+import { authorize, DEFAULT_READ, inputConnection, type AccessRule, type HttpFacts, type RawInput } from '../security/guard';
 import type { Services } from '../services';
 
 export interface Context {
@@ -142,7 +142,7 @@ const guarded = t.middleware(async ({ ctx, meta, type, path, getRawInput, next }
       ip: ctx.http?.ip ?? null,
       action: rule.action ?? path,
       connectionId: connectionId ?? (typeof input.connectionId === 'string' ? input.connectionId.slice(0, 100) : null),
-      destination: rule.destination?.(input) ?? null,
+      destination: rule.destination?.(input, ctx) ?? null,
       detail: rule.detail?.(input) ?? null,
       count: result === 'ok' && data !== undefined ? (rule.count?.(data, input) ?? null) : null,
       result,
@@ -153,7 +153,7 @@ const guarded = t.middleware(async ({ ctx, meta, type, path, getRawInput, next }
   try {
     decision = authorize(ctx, type, rule, input);
   } catch (error) {
-    if (type === 'mutation' && rule.action !== undefined && ctx.principal !== null) record('refused', errorText(toTRPCError(error)), null);
+    if (type === 'mutation' && rule.action !== undefined && ctx.principal !== null) record('refused', errorText(toTRPCError(error)), (rule.connection ?? inputConnection)(input, ctx));
     throw error;
   }
 
@@ -178,7 +178,8 @@ const guarded = t.middleware(async ({ ctx, meta, type, path, getRawInput, next }
   }
 
   const result = await next();
-  if (decision.audited) {
+  // Not signed in: only a sign-out can get here, and there is nobody to record.
+  if (decision.audited && ctx.principal !== null) {
     if (result.ok) record('ok', null, decision.connectionId, result.data);
     else record(result.error.code === 'FORBIDDEN' ? 'refused' : 'failed', errorText(result.error), decision.connectionId);
   }

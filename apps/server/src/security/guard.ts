@@ -41,7 +41,7 @@ export interface AccessRule {
   action?: string;
   /** The connection the call acts on (default: input.connectionId). */
   connection?: (input: RawInput, ctx: GuardContext) => string | null;
-  destination?: (input: RawInput) => string | null;
+  destination?: (input: RawInput, ctx: GuardContext) => string | null;
   /** Messages affected, from the result (for the audit entry). */
   count?: (result: unknown, input: RawInput) => number | null;
   detail?: (input: RawInput) => string | null;
@@ -132,13 +132,22 @@ export function authorize(ctx: GuardContext, type: 'query' | 'mutation' | 'subsc
   return { connectionId, audited };
 }
 
-/** The connection of a redrive task named by input.taskId (null when there is no such task: the procedure answers NOT_FOUND). */
-export function taskConnection(input: RawInput, ctx: GuardContext): string | null {
+function taskOf(input: RawInput, ctx: GuardContext) {
   const id = input.taskId;
   if (typeof id !== 'string') return null;
   try {
-    return ctx.services.redrive.get(id).connectionId;
+    return ctx.services.redrive.get(id);
   } catch {
     return null;
   }
+}
+
+/** The connection of a redrive task named by input.taskId (null when there is no such task: the procedure answers NOT_FOUND). */
+export function taskConnection(input: RawInput, ctx: GuardContext): string | null {
+  return taskOf(input, ctx)?.connectionId ?? null;
+}
+
+/** The source (DLQ) of a redrive task named by input.taskId, for its audit entries. */
+export function taskSource(input: RawInput, ctx: GuardContext): string | null {
+  return taskOf(input, ctx)?.source ?? null;
 }
