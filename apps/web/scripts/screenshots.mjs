@@ -57,6 +57,20 @@ const shots = [
     },
   },
   {
+    name: 'redrive-dry-run-options', path: `/c/${conn}/dead-letters/${e(dlq)}`,
+    ready: async (p) => {
+      await p.getByRole('region', { name: 'Dead-lettered messages' }).waitFor();
+      const button = p.getByRole('button', { name: /Redrive all/ });
+      if (await button.isEnabled()) {
+        await button.click();
+        const dialog = p.getByRole('dialog');
+        await dialog.getByRole('checkbox', { name: 'Dry run (count only, move nothing)' }).check();
+        await dialog.getByRole('textbox', { name: 'Rate limit (messages per second)' }).or(dialog.getByRole('spinbutton', { name: 'Rate limit (messages per second)' })).fill('50');
+      }
+    },
+  },
+  { name: 'audit', path: '/audit', ready: async (p) => p.getByRole('region', { name: 'Audit entries' }).waitFor() },
+  {
     name: 'purge-confirm', path: `/c/${conn}/dead-letters/${e(dlq)}`,
     ready: async (p) => {
       await p.getByRole('region', { name: 'Dead-lettered messages' }).waitFor();
