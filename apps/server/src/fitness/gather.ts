@@ -1,28 +1,21 @@
 import {
   findRetryChains,
-  identityFromSample,
-  isMailroomError,
-  isUnknown,
-  MAX_PAGE_SIZE,
-  retryFromDeadLetters,
-  retryFromTopology,
   retryStageOrigin,
-  type AckFacts,
   type BrokerAdapter,
   type ConsumerGroupSummary,
   type DeadLetterLink,
   type DestinationFacts,
-  type DestinationMetrics,
   type DestinationSummary,
-  type IdentityFacts,
-  type Measured,
   type MetricsSnapshot,
-  type RetryChain,
-  type RetryFacts,
-  type StoredMessage,
 } from '@mailroom/core';
-import type { ConsumerReportSummary } from './consumer-reports';
+import { ackFacts } from './ack-facts';
 import { describeRule, rulesFor, type AlertRule } from './alert-rules';
+import type { ConsumerReportSummary } from './consumer-reports';
+import { conventionalDeadLetter, deadLetterFacts } from './dead-letter-facts';
+import { readsWithoutSideEffects } from './fact-reads';
+import { identityFacts, withConsumerReports } from './identity-facts';
+import { mapLimit } from './map-limit';
+import { retryFacts, sampleDeadLetters } from './retry-facts';
 import type { UnackedTracker } from './unacked-tracker';
 
 export interface GatherOptions {
@@ -52,25 +45,6 @@ export interface Gathered {
   /** The whole listing (not only the scope), for alert rules. */
   destinations: DestinationSummary[];
   metrics: MetricsSnapshot | null;
-}
-
-/** 500 → "500 ms", 30000 → "30 s", 1500 → "1.5 s". */
-const duration = (ms: number) => (ms < 1_000 ? `${Math.round(ms)} ms` : `${Math.round(ms / 100) / 10} s`);
-
-const errorText = (e: unknown) => (isMailroomError(e) || e instanceof Error ? e.message : String(e));
-
-/** Runs `fn` over `items` with at most `limit` at a time, keeping the order. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /**
@@ -160,185 +134,3 @@ export async function gatherFacts(adapter: BrokerAdapter, options: GatherOptions
   return { facts, destinations, metrics };
 }
 
-/**
- * Reads of a stream destination are by position and leave nothing behind even where other
- * reads are destructive (RabbitMQ stream queues); everything else follows the capability.
- */
-function readsWithoutSideEffects(adapter: BrokerAdapter, d: DestinationSummary): boolean {
-  return !adapter.capabilities.peekIsDestructive || d.kind === 'stream';
-}
-
-function destructiveReason(adapter: BrokerAdapter, what: string): string {
-  const warning = adapter.capabilities.peekWarning ?? 'reads are destructive on this broker';
-  return `${what} would change them, so it is not done: ${warning.replace(/\.$/, '')}`;
-}
-
-function conventionalDeadLetter(adapter: BrokerAdapter, name: string): string | null {
-  try {
-    return adapter.deadLetterNameFor(name);
-  } catch {
-    return null;
-  }
-}
-
-function deadLetterFacts(
-  d: DestinationSummary,
-  target: string | null,
-  link: DeadLetterLink | undefined,
-  byName: Map<string, DestinationSummary>,
-  throughStage: string | null,
-): DestinationFacts['deadLetter'] {
-  const configured = link?.via ?? (d.deadLetter !== null ? 'destination configuration' : null);
-  const via = throughStage ? `from its last retry stage ${throughStage}${configured ? `, ${configured}` : ''}` : configured;
-  if (target === null) return { target, reachable: false, via };
-  const found = byName.get(target);
-  if (!found) return { target, reachable: false, via };
-  if (found.kind === 'exchange') {
-    // An exchange only routes: with no queue bound to it the dead letters are dropped.
-    return {
-      target,
-      reachable: false,
-      via,
-      unreachable: {
-        evidence: `dead letters go to ${target} (${via ?? 'configured'}), which routes to no queue, so they are dropped`,
-        fix: `bind a queue to ${target} that keeps the dead letters of ${d.name}`,
-      },
-    };
-  }
-  return { target, reachable: true, via };
-}
-
-async function sampleDeadLetters(adapter: BrokerAdapter, dlqs: string[], links: DeadLetterLink[], options: GatherOptions): Promise<Map<string, StoredMessage[]>> {
-  const byOrigin = new Map<string, StoredMessage[]>();
-  const add = (origin: string, m: StoredMessage) => {
-    const list = byOrigin.get(origin) ?? [];
-    list.push(m);
-    byOrigin.set(origin, list);
-  };
-  await mapLimit(dlqs, 4, async (dlq) => {
-    try {
-      const page = await adapter.browse({ destination: dlq, start: { from: 'newest' }, limit: options.deadLetterSampleSize });
-      const origins = links.find((l) => l.deadLetter === dlq)?.origins ?? [];
-      for (const m of page.messages) {
-        const origin = m.deadLetter?.origin ?? (origins.length === 1 ? origins[0] : null);
-        if (origin !== null && origin !== undefined) add(origin, m);
-      }
-    } catch {
-      // A DLQ that cannot be read leaves its origins' retry facts at "no failures observed".
-    }
-  });
-  return byOrigin;
-}
-
-async function ackFacts(
-  adapter: BrokerAdapter,
-  d: DestinationSummary,
-  groups: ConsumerGroupSummary[],
-  m: DestinationMetrics | undefined,
-  options: GatherOptions,
-  now: number,
-): Promise<Measured<AckFacts>> {
-  const deadline = options.ackDeadlineMs;
-  const ackRate = m?.ackRate ?? null;
-  const recentlyAcked = ackRate === null ? 0 : Math.round((ackRate * deadline) / 1000);
-  if (adapter.capabilities.pendingEntries && groups.length > 0) {
-    let pending = 0;
-    let overdue = 0;
-    let oldest: number | null = null;
-    try {
-      for (const g of groups) {
-        const entries = await adapter.listPending(d.name, g.name, MAX_PAGE_SIZE);
-        pending += entries.length;
-        for (const e of entries) {
-          if (e.idleMs > deadline) overdue++;
-          oldest = Math.max(oldest ?? 0, e.idleMs);
-        }
-      }
-    } catch (e) {
-      return { unknown: `could not list pending entries: ${errorText(e)}` };
-    }
-    return { delivered: pending + recentlyAcked, overdue, oldestUnackedMs: oldest, source: `idle time of the pending entries of ${groups.length} group(s)${pending >= MAX_PAGE_SIZE ? ` (the first ${MAX_PAGE_SIZE} per group)` : ''}, deadline ${duration(deadline)}` };
-  }
-  const inFlight = m?.inFlight ?? d.inFlight;
-  if (inFlight === null) {
-    return {
-      unknown:
-        'the broker does not report delivered-but-unacknowledged messages: consumers only commit positions, and committed vs end offsets is lag (work not yet consumed), not how long delivered messages wait for their acknowledgement',
-    };
-  }
-  if (inFlight === 0) return { delivered: recentlyAcked, overdue: 0, oldestUnackedMs: null, source: 'in-flight count 0' };
-  const verdict = options.tracker.verdict(options.connection, d.name, deadline, now);
-  const seconds = duration;
-  switch (verdict.kind) {
-    case 'overdue':
-      return {
-        delivered: inFlight + recentlyAcked,
-        overdue: verdict.overdue,
-        oldestUnackedMs: now - verdict.heldSince,
-        source: `${verdict.unackedThen} unacknowledged ${seconds(now - verdict.heldSince)} ago and only ${verdict.acknowledgedSince} acknowledged since (count never at 0 over ${verdict.observations} observations), deadline ${duration(deadline)}`,
-      };
-    case 'too-short':
-      return {
-        unknown: `${inFlight} message(s) are unacknowledged; the broker does not report since when, and Mailroom has watched the count for ${seconds(verdict.watchedMs)}, less than the ack deadline (${seconds(deadline)})`,
-      };
-    case 'acks-unknown':
-      return { unknown: `${inFlight} message(s) are in flight; the broker reports neither how long they have been nor how many were acknowledged meanwhile` };
-    case 'acks-flowing': {
-      const mean = ackRate !== null && ackRate > 0 ? `; mean time to acknowledge ≈ ${seconds((inFlight / ackRate) * 1000)} (unacknowledged ÷ ack rate)` : '';
-      return {
-        unknown: `${inFlight} message(s) are unacknowledged while acknowledgements flow (${verdict.acknowledgedSince} in the last ${seconds(verdict.watchedMs)}, at least as many as were unacknowledged then)${mean}; the broker does not report individual ages, so the share past the deadline cannot be measured`,
-      };
-    }
-  }
-}
-
-async function identityFacts(adapter: BrokerAdapter, d: DestinationSummary, options: GatherOptions): Promise<DestinationFacts['identity']> {
-  if (!readsWithoutSideEffects(adapter, d)) return { unknown: destructiveReason(adapter, 'sampling its messages') };
-  if (d.depth === 0) return { sampled: 0, withIdentity: 0, duplicateIds: [], consumers: null };
-  try {
-    const page = await adapter.browse({ destination: d.name, start: { from: 'newest' }, limit: options.sampleSize });
-    if (page.destructive) return { unknown: `sampling its messages had side effects (${page.warnings.join('; ') || 'destructive read'}), so it is not used` };
-    return identityFromSample(page.messages);
-  } catch (e) {
-    return { unknown: `could not sample messages: ${errorText(e)}` };
-  }
-}
-
-/** Adds what idempotent consumers report; a destination that could not be sampled is then judged on the reports. */
-function withConsumerReports(identity: Measured<IdentityFacts>, reports: ConsumerReportSummary | null, groups: string[]): Measured<IdentityFacts> {
-  if (reports === null) return identity;
-  const consumers = { ...reports, groupsNotReporting: groups.filter((g) => !reports.groups.includes(g)).sort() };
-  if (isUnknown(identity)) return { sampled: 0, withIdentity: 0, duplicateIds: [], notSampled: identity.unknown, consumers };
-  return { ...identity, consumers };
-}
-
-function retryFacts(
-  adapter: BrokerAdapter,
-  d: DestinationSummary,
-  target: string | null,
-  byName: Map<string, DestinationSummary>,
-  deadLettersByOrigin: Map<string, StoredMessage[]>,
-  notExamined: string | null,
-  chain: RetryChain | undefined,
-  links: DeadLetterLink[],
-): Measured<RetryFacts> | null {
-  const dlq = target === null ? undefined : byName.get(target);
-  // Without a DLQ there are no dead letters to judge; dead_letter_handling reports that.
-  if (!dlq || dlq.kind === 'exchange') return null;
-  if (notExamined !== null) return { unknown: notExamined };
-  const family = new Set([d.name, ...(chain?.stages.map((s) => s.name) ?? [])]);
-  if (!readsWithoutSideEffects(adapter, dlq)) {
-    const notRead = destructiveReason(adapter, `reading the dead letters in ${dlq.name}`);
-    if (!chain) return { unknown: notRead };
-    // Unread dead letters are judged by the retry stages only when nothing else feeds the DLQ.
-    const feeders = [...new Set([...(links.find((l) => l.deadLetter === dlq.name)?.origins ?? []), ...dlq.deadLetterSources])];
-    const others = feeders.filter((o) => !family.has(o));
-    if (others.length > 0) return { unknown: `${notRead}; ${dlq.name} also holds dead letters of ${others.join(', ')}, so its depth is not ${d.name}'s alone` };
-    if (dlq.depth === null) return { unknown: `${notRead}; the broker does not report how many dead letters ${dlq.name} holds` };
-    if (dlq.depth === 0) return null;
-    return retryFromTopology(chain, dlq.depth, (adapter.capabilities.peekWarning ?? 'reads are destructive on this broker').replace(/\.$/, ''));
-  }
-  const dead = [...family].flatMap((name) => deadLettersByOrigin.get(name) ?? []);
-  if (dead.length === 0) return null;
-  return retryFromDeadLetters(dead, chain);
-}
