@@ -435,7 +435,7 @@ describe('hostile input: every procedure answers 4xx, the server stays up, broke
           case 'metrics.live':
             return [{ input: { connectionId: c } }];
           case 'connections.health':
-            return [{ input: { intervalMs: 1000 } }];
+            return [{ input: { intervalMs: 1000, lastEventId: 'fz.1' } }];
           case 'destinations.list':
             return [{ input: { connectionId: c, search: 'fz', sort: 'depth', dir: 'desc', offset: 0, limit: 10, deadLettersOnly: false } }];
           case 'destinations.describe':
@@ -503,7 +503,7 @@ describe('hostile input: every procedure answers 4xx, the server stays up, broke
           case 'fitness.scores':
             return [{ input: { connectionId: c, destinations: 'fz-*', refresh: false } }];
           case 'fitness.live':
-            return [{ input: { connectionId: c, destinations: 'fz-*', refresh: false, intervalMs: 1000 } }];
+            return [{ input: { connectionId: c, destinations: 'fz-*', refresh: false, intervalMs: 1000, lastEventId: 'fz.1' } }];
           case 'session.signIn':
             return [{ input: { username: 'fuzz', password: 'fuzz' }, status: [401, 429] }];
           case 'audit.list':

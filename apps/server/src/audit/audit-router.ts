@@ -22,7 +22,7 @@ export const auditRouter = router({
    * The same selection downloads from GET /api/audit/export?format=csv|json&<filters>.
    */
   list: procedure({ role: null })
-    .input(auditQuerySchema.extend({ offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(500).default(100) }))
+    .input(auditQuerySchema.extend({ offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(500).default(100) }).strict())
     .query(({ ctx, input }): { items: AuditEntry[]; total: number } => {
       const { offset, limit, ...query } = input;
       const visible = auditVisibility(ctx.principal!, ctx.services.connections.all().map((c) => c.id));

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ConnectionInfo } from '../connections/connection';
 import { knownKinds } from '../connections/adapter-registry';
 import { connectionOf, waitForWake } from './helpers';
-import { connectionId } from './schemas';
+import { connectionId, lastEventId } from './schemas';
 import { viewOf, visibleConnections } from '../auth/visible';
 import { procedure, router } from './trpc';
 
@@ -17,7 +17,7 @@ export const connectionsRouter = router({
 
   /** The list again every `intervalMs` (default 2 s) and at once whenever a connection goes up or down. */
   health: procedure({ role: null })
-    .input(z.object({ intervalMs: z.number().int().min(500).max(60_000).default(2_000) }).default({ intervalMs: 2_000 }))
+    .input(z.object({ intervalMs: z.number().int().min(500).max(60_000).default(2_000), lastEventId }).strict().default({ intervalMs: 2_000 }))
     .subscription(async function* ({ ctx, input, signal }) {
       const { connections, metrics } = ctx.services;
       const close = metrics.subscriberOpened('connections.health');

@@ -4,7 +4,7 @@ import { overallReport, type ConnectionFitness } from '../fitness/fitness-servic
 import type { FiringAlert } from '../fitness/alert-rules';
 import { visibleConnectionIds } from '../auth/visible';
 import { connectionOf, pause } from './helpers';
-import { connectionId } from './schemas';
+import { connectionId, lastEventId } from './schemas';
 import { publicProcedure, router, type Context } from './trpc';
 
 export interface FitnessScores {
@@ -22,7 +22,7 @@ const scoresInput = z.object({
   destinations: z.string().min(1).max(300).optional(),
   /** Measure now instead of reusing a report younger than the cache TTL. */
   refresh: z.boolean().default(false),
-});
+}).strict();
 
 async function scores(ctx: Context, input: z.infer<typeof scoresInput>): Promise<FitnessScores> {
   const { connections, fitness, settings } = ctx.services;
@@ -52,7 +52,7 @@ export const fitnessRouter = router({
 
   /** The same, every `intervalMs` (fitness is recomputed at most every cache TTL). */
   live: publicProcedure
-    .input(scoresInput.extend({ intervalMs: z.number().int().min(1_000).max(300_000).default(10_000) }))
+    .input(scoresInput.extend({ intervalMs: z.number().int().min(1_000).max(300_000).default(10_000), lastEventId }).strict())
     .subscription(async function* ({ ctx, input, signal }) {
       const close = ctx.services.metrics.subscriberOpened('fitness.live');
       try {

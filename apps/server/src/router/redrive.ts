@@ -39,7 +39,7 @@ export const redriveRouter = router({
     }),
 
   list: procedure({ role: 'viewer' })
-    .input(z.object({ connectionId: connectionId.optional() }).default({}))
+    .input(z.object({ connectionId: connectionId.optional() }).strict().default({}))
     .query(({ ctx, input }): RedriveTask[] => {
       const visible = visibleConnectionIds(ctx);
       return ctx.services.redrive.list(input.connectionId).filter((t) => visible.has(t.connectionId));
