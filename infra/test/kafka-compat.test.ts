@@ -217,8 +217,15 @@ describe('kafkajs 2.2.4 compatibility', () => {
     await t3.send({ topic: txTopic, messages: [{ value: 'committed-2' }] });
     await t3.commit();
 
-    // Three records and three transaction markers.
-    expect(await admin.fetchTopicOffsets(txTopic)).toEqual([{ partition: 0, offset: '6', high: '6', low: '0' }]);
+    // Three records and three transaction markers; the coordinator writes the markers after EndTxn
+    // has answered, so the end offset gets there a moment later.
+    const deadline = Date.now() + 10_000;
+    let offsets = await admin.fetchTopicOffsets(txTopic);
+    while (offsets[0]?.high !== '6' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      offsets = await admin.fetchTopicOffsets(txTopic);
+    }
+    expect(offsets).toEqual([{ partition: 0, offset: '6', high: '6', low: '0' }]);
 
     const committedOnly = await consume({ topic: txTopic, until: (g) => g.some((r) => r.value === 'committed-2') });
     expect(committedOnly).toEqual([

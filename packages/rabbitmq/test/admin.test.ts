@@ -47,7 +47,8 @@ describe('admin', () => {
     // The management API refreshes its statistics every few seconds.
     const metric = await waitUntil(
       async () => (await adapter.metrics()).destinations.find((d) => d.destination === queue),
-      (m) => m?.depth === 18 && m.inFlight === 7 && m.consumers === 1 && m.publishRate !== null,
+      // Publish and deliver statistics can arrive in different collection rounds: wait for both.
+      (m) => m?.depth === 18 && m.inFlight === 7 && m.consumers === 1 && m.publishRate !== null && m.deliverRate !== null,
       STATS_DEADLINE_MS,
     );
     expect(metric).toMatchObject({ depth: ctl?.ready, inFlight: ctl?.unacked, consumers: 1 });
