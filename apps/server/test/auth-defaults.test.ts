@@ -22,7 +22,7 @@ describe('sign-in is on by default; anonymous access only when configured, only 
     expect(auth.anonymous).toBeNull();
     const anonymous = trpcClient(served.url);
     await expect(anonymous.connections.list.query()).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } });
-    expect((await anonymous.session.me.query()).signIn).toMatchObject({ password: true, anonymous: false });
+    expect((await anonymous.session.me.query()).signIn).toMatchObject({ password: true, anonymous: false, generatedPassword: true });
     const admin = await signIn(served.url, 'admin', auth.generatedAdminPassword!);
     const ids = (await trpcClient(served.url, admin).connections.list.query()).map((c) => c.id);
     expect(ids).toEqual(['memory']);

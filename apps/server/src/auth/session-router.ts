@@ -13,7 +13,8 @@ export interface SessionInfo {
   /** The caller's role per visible connection, and whether changes are refused there. */
   connections: { id: string; role: 'viewer' | 'operator' | 'admin'; readOnly: boolean; readOnlyReason: string | null }[];
   /** How one can sign in here. */
-  signIn: { password: boolean; oidc: { label: string; startUrl: string } | null; anonymous: boolean };
+  /** How one can sign in here; `generatedPassword`: the only account is `admin`, its password printed in the startup log. */
+  signIn: { password: boolean; oidc: { label: string; startUrl: string } | null; anonymous: boolean; generatedPassword: boolean };
 }
 
 export const sessionRouter = router({
@@ -33,6 +34,7 @@ export const sessionRouter = router({
         password: auth.users.length > 0,
         oidc: auth.oidc ? { label: auth.oidc.label, startUrl: '/auth/oidc/start' } : null,
         anonymous: auth.anonymous !== null,
+        generatedPassword: auth.mode === 'generated-admin',
       },
     };
   }),

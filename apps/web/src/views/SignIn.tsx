@@ -56,6 +56,12 @@ export default function SignIn() {
               {signIn.error.message}
             </Alert>
           )}
+          {ways?.generatedPassword && (
+            <p className="small muted">
+              This server runs without configured accounts: sign in as <code>admin</code> with the password it printed when it started (the
+              line beginning <code>sign-in:</code> in its log). Configure <code>auth.users</code> to keep accounts across restarts.
+            </p>
+          )}
           {(ways === undefined || ways.password) && (
             <form className="stack" onSubmit={submit} aria-label="Sign in with a Mailroom account">
               <div className="field">
