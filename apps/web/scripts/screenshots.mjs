@@ -71,7 +71,7 @@ const shots = [
   },
   { name: 'audit', path: '/audit', ready: async (p) => p.getByRole('region', { name: 'Audit entries' }).waitFor() },
   // Only on a server that asks for sign-in (e.g. one started without MAILROOM_ANONYMOUS_ROLE): `node scripts/screenshots.mjs sign-in`.
-  ...(only.has('sign-in') ? [{ name: 'sign-in', path: '/signin', ready: async (p) => p.getByRole('button', { name: 'Sign in' }).waitFor() }] : []),
+  ...(only.has('sign-in') ? [{ name: 'sign-in', path: '/signin', ready: async (p) => { await p.getByRole('button', { name: 'Sign in' }).waitFor(); await p.getByText(/printed when it started/).waitFor(); } }] : []),
   {
     name: 'purge-confirm', path: `/c/${conn}/dead-letters/${e(dlq)}`,
     ready: async (p) => {
